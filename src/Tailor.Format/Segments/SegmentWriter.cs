@@ -129,7 +129,10 @@ public sealed class SegmentWriter
         _stats.PayloadBytes += summary.BodyLength;
         _stats.MinIntakeTime = Math.Min(_stats.MinIntakeTime, summary.IntakeTime);
         _stats.MaxIntakeTime = Math.Max(_stats.MaxIntakeTime, summary.IntakeTime);
-        if (summary.PointCount > 0)
+        // A summary with an empty range (no points) leaves the range alone; one that does not know its
+        // points (min = long.MinValue, max = long.MaxValue) widens it to everything, so no reader skips it.
+        var hasRange = summary.MinTimestamp <= summary.MaxTimestamp;
+        if (hasRange)
         {
             _stats.MinTimestamp = Math.Min(_stats.MinTimestamp, summary.MinTimestamp);
             _stats.MaxTimestamp = Math.Max(_stats.MaxTimestamp, summary.MaxTimestamp);
@@ -140,8 +143,8 @@ public sealed class SegmentWriter
         {
             RecordCount = _block.RecordCount + 1,
             PointCount = _block.PointCount + summary.PointCount,
-            MinTimestamp = summary.PointCount > 0 ? Math.Min(_block.MinTimestamp, summary.MinTimestamp) : _block.MinTimestamp,
-            MaxTimestamp = summary.PointCount > 0 ? Math.Max(_block.MaxTimestamp, summary.MaxTimestamp) : _block.MaxTimestamp,
+            MinTimestamp = hasRange ? Math.Min(_block.MinTimestamp, summary.MinTimestamp) : _block.MinTimestamp,
+            MaxTimestamp = hasRange ? Math.Max(_block.MaxTimestamp, summary.MaxTimestamp) : _block.MaxTimestamp,
         };
         return offset;
     }

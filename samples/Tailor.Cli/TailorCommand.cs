@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Tailor.Cli.Commands;
+
+namespace Tailor.Cli;
+
+/// <summary>The tailor command: builds the command tree and maps failures to exit codes.</summary>
+internal static class TailorCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Tailor: Kafka metric payloads to compact per-series files on object storage.");
+        root.Add(InspectCommand.Create());
+        root.Add(BenchCommand.Create());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            await Console.Error.WriteLineAsync("Run with --help for usage and examples.");
+            return ExitCodes.BadArguments;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            cancel.Cancel();
+        });
+        try
+        {
+            return await parse.InvokeAsync(cancellationToken: cancel.Token);
+        }
+        catch (CliException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("stopped.");
+            return ExitCodes.Failure;
+        }
+    }
+}
+
+/// <summary>The exit codes of every command.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int BadArguments = 2;
+    public const int VerifyMismatch = 3;
+}
+
+/// <summary>A failure with a message that says what to fix, and its exit code.</summary>
+internal sealed class CliException(string message, int exitCode = ExitCodes.Failure) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
