@@ -7,7 +7,7 @@ namespace Tailor.Format.Tests.Codecs;
 /// <summary>Generators and helpers shared by the codec tests.</summary>
 internal static class CodecTestData
 {
-    public static readonly ISeriesCodec[] AllCodecs = [SeriesCodecs.Gorilla, SeriesCodecs.Tailor, new TailorCodec(new TailorCodecOptions { UseZstd = false })];
+    public static readonly ISeriesCodec[] AllCodecs = [SeriesCodecs.Gorilla, SeriesCodecs.Tailor, new TailorCodec(new TailorCodecOptions { UseZstd = true, ZstdMinSavings = 0, ZstdMinBodyLength = 0 })];
 
     /// <summary>Bit patterns that codecs get wrong most easily.</summary>
     public static readonly ulong[] SpecialBits =
