@@ -203,6 +203,23 @@ public static class CodecComparison
             }
         }
 
+        // Warm up until tiered compilation has settled (tier-0 code would make the first family look slow).
+        var warmup = Stopwatch.StartNew();
+        var warmBuffer = new byte[codec.GetMaxEncodedLength(maxPoints)];
+        for (int pass = 0; pass < 3 || warmup.ElapsedMilliseconds < 500; pass++)
+        {
+            for (int i = 0; i < corpus.SeriesCount; i++)
+            {
+                codec.Encode(corpus.GetTimestamps(i), corpus.GetValues(i), warmBuffer);
+                codec.Decode(blocks.AsSpan(offsets[i], offsets[i + 1] - offsets[i]), ts, vs, out _, out _);
+            }
+
+            if (pass == 1)
+            {
+                Thread.Sleep(200); // lets the background JIT install optimized code
+            }
+        }
+
         double encodeSeconds = 0;
         double decodeSeconds = 0;
         long totalPoints = 0;

@@ -104,7 +104,7 @@ internal static class ParquetPeer
         var readIds = new int[ids.Length];
         var readTs = new long[ts.Length];
         var readVs = new double[vs.Length];
-        for (int r = 0; r < iterations + 1; r++)
+        for (int r = 0; r < iterations + 2; r++)
         {
             long start = Stopwatch.GetTimestamp();
             using var buffer = Write(ids, ts, vs);
@@ -123,7 +123,11 @@ internal static class ParquetPeer
 
                 fileBytes = buffer.Size;
                 valueBytes = fileBytes - keyBytes;
-                continue; // warm-up round
+            }
+
+            if (r < 2)
+            {
+                continue; // warm-up rounds
             }
 
             bestWrite = Math.Min(bestWrite, write);

@@ -32,7 +32,9 @@ public sealed class TailorCodec : ISeriesCodec
     private const byte ValuesBits = 2;
     private const byte ValuesDelta = 4;
     private const int SampleSize = 32;
-    private const double ScaledLimit = 4611686018427387904.0; // 2^62
+    // Digits are kept below 2^53, where every integer is exact as a double: wider digits would cost as
+    // many bits as the bit pattern itself, so values needing them are better off in the bits mode.
+    private const double ScaledLimit = 9007199254740992.0; // 2^53
 
     private readonly TailorCodecOptions _options;
 
@@ -551,7 +553,10 @@ public sealed class TailorCodec : ISeriesCodec
             int e = MinimalExponent(values[(int)((long)j * n / count)], limit);
             if (e < 0)
             {
-                failures++;
+                if (++failures * 4 > count)
+                {
+                    return -1;
+                }
             }
             else if (e > exponent)
             {
