@@ -1,0 +1,288 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Tailor.Format.Codecs;
+using Tailor.Format.Workload;
+
+namespace Tailor.Benchmarks.Codecs;
+
+/// <summary>Options of <see cref="CodecComparison.Run"/>.</summary>
+public sealed class CodecComparisonOptions
+{
+    /// <summary>Series in the corpus. Default: 2,000 (about 1.7 million points over 4 hours).</summary>
+    public int SeriesCount { get; init; } = 2_000;
+
+    /// <summary>Population seed of the corpus. Default: 42.</summary>
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>Timed repetitions of each measurement; the fastest is kept. Default: 5.</summary>
+    public int Iterations { get; init; } = 5;
+
+    /// <summary>Whether to measure the Parquet peer. Default: true.</summary>
+    public bool IncludeParquet { get; init; } = true;
+
+    /// <summary>Codecs to measure; the first is the baseline. Default: gorilla, then the default codec.</summary>
+    public IReadOnlyList<ISeriesCodec> Codecs { get; init; } = [SeriesCodecs.Gorilla, SeriesCodecs.Default];
+}
+
+/// <summary>Figures of one family (or of the whole corpus) for one codec.</summary>
+public sealed class FamilyFigures
+{
+    /// <summary>Series measured.</summary>
+    [JsonPropertyName("series")]
+    public int Series { get; set; }
+
+    /// <summary>Points measured.</summary>
+    [JsonPropertyName("points")]
+    public long Points { get; set; }
+
+    /// <summary>Encoded bytes (for Parquet: without the series id column).</summary>
+    [JsonPropertyName("bytes")]
+    public long Bytes { get; set; }
+
+    /// <summary>Encoded bytes per point.</summary>
+    [JsonPropertyName("bytes_per_point")]
+    public double BytesPerPoint { get; set; }
+
+    /// <summary>Points encoded per second on one thread (for Parquet: written).</summary>
+    [JsonPropertyName("encode_points_per_sec")]
+    public double EncodePointsPerSec { get; set; }
+
+    /// <summary>Points decoded per second on one thread (for Parquet: read).</summary>
+    [JsonPropertyName("decode_points_per_sec")]
+    public double DecodePointsPerSec { get; set; }
+}
+
+/// <summary>Figures of one codec (or of Parquet) over the corpus, with the per-family breakdown.</summary>
+public sealed class CodecFigures
+{
+    /// <summary>Encoded bytes per point over the whole corpus (Parquet: file bytes without the series id column).</summary>
+    [JsonPropertyName("bytes_per_point")]
+    public double BytesPerPoint { get; set; }
+
+    /// <summary>Points encoded (written) per second on one thread.</summary>
+    [JsonPropertyName("encode_points_per_sec")]
+    public double EncodePointsPerSec { get; set; }
+
+    /// <summary>Points decoded (read) per second on one thread.</summary>
+    [JsonPropertyName("decode_points_per_sec")]
+    public double DecodePointsPerSec { get; set; }
+
+    /// <summary>Total encoded bytes (Parquet: without the series id column).</summary>
+    [JsonPropertyName("bytes")]
+    public long Bytes { get; set; }
+
+    /// <summary>Parquet only: bytes per point of the whole file, series id column included.</summary>
+    [JsonPropertyName("bytes_per_point_with_series_key")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? BytesPerPointWithSeriesKey { get; set; }
+
+    /// <summary>Per-family figures, keyed by family name (<see cref="SeriesFamilies.GetName"/>).</summary>
+    [JsonPropertyName("families")]
+    public Dictionary<string, FamilyFigures> Families { get; } = [];
+}
+
+/// <summary>The result of a side-by-side codec comparison.</summary>
+public sealed class CodecComparisonResult
+{
+    /// <summary>The name of the default codec (<see cref="SeriesCodecs.Default"/>).</summary>
+    [JsonPropertyName("default_codec")]
+    public string DefaultCodec { get; set; } = SeriesCodecs.Default.Name;
+
+    /// <summary>Series in the corpus.</summary>
+    [JsonPropertyName("series")]
+    public int Series { get; set; }
+
+    /// <summary>Points in the corpus.</summary>
+    [JsonPropertyName("points")]
+    public long Points { get; set; }
+
+    /// <summary>The corpus seed.</summary>
+    [JsonPropertyName("seed")]
+    public ulong Seed { get; set; }
+
+    /// <summary>Figures per codec name, plus <c>"parquet"</c>.</summary>
+    [JsonPropertyName("codecs")]
+    public Dictionary<string, CodecFigures> Codecs { get; } = [];
+
+    /// <summary>Processor count, OS and runtime the figures come from.</summary>
+    [JsonPropertyName("machine")]
+    public string Machine { get; set; } = "";
+}
+
+/// <summary>
+/// Measures every codec and a Parquet peer on the standard workload corpus, side by side in one
+/// process: bytes per point, encode and decode points per second, overall and per family.
+/// </summary>
+/// <remarks>
+/// Timings are single-threaded and keep the fastest of <see cref="CodecComparisonOptions.Iterations"/>
+/// repetitions. Every block is decoded and compared bit for bit before anything is timed. The
+/// <c>tailor bench format --json</c> command reuses <see cref="Run"/>.
+/// </remarks>
+public static class CodecComparison
+{
+    /// <summary>Runs the comparison.</summary>
+    /// <param name="options">What to measure.</param>
+    /// <param name="progress">Where progress lines go (stderr for a command), or null.</param>
+    /// <returns>The figures.</returns>
+    public static CodecComparisonResult Run(CodecComparisonOptions options, TextWriter? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        var corpus = SeriesCorpus.Generate(SeriesMix.Default, options.Seed, options.SeriesCount);
+        progress?.WriteLine($"corpus: {corpus.SeriesCount} series, {corpus.PointCount} points ({clock.ElapsedMilliseconds} ms)");
+
+        var byFamily = new List<int>[SeriesFamilies.Count];
+        for (int f = 0; f < byFamily.Length; f++)
+        {
+            byFamily[f] = [];
+        }
+
+        for (int i = 0; i < corpus.SeriesCount; i++)
+        {
+            byFamily[(int)corpus.GetSpec(i).Family].Add(i);
+        }
+
+        var result = new CodecComparisonResult
+        {
+            Series = corpus.SeriesCount,
+            Points = corpus.PointCount,
+            Seed = options.Seed,
+            Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+        };
+
+        foreach (var codec in options.Codecs)
+        {
+            result.Codecs[codec.Name] = MeasureCodec(codec, corpus, byFamily, options.Iterations);
+            progress?.WriteLine($"{codec.Name}: done ({clock.ElapsedMilliseconds} ms)");
+        }
+
+        if (options.IncludeParquet)
+        {
+            result.Codecs["parquet"] = ParquetPeer.Measure(corpus, byFamily, options.Iterations);
+            progress?.WriteLine($"parquet: done ({clock.ElapsedMilliseconds} ms)");
+        }
+
+        return result;
+    }
+
+    private static CodecFigures MeasureCodec(ISeriesCodec codec, SeriesCorpus corpus, List<int>[] byFamily, int iterations)
+    {
+        int maxPoints = corpus.MaxSeriesPointCount;
+        // Blocks are stored back to back, as in an S-file.
+        var offsets = new int[corpus.SeriesCount + 1];
+        long capacity = 0;
+        for (int i = 0; i < corpus.SeriesCount; i++)
+        {
+            capacity += codec.GetMaxEncodedLength(corpus.GetTimestamps(i).Length);
+        }
+
+        var blocks = new byte[capacity];
+        var ts = new long[maxPoints];
+        var vs = new double[maxPoints];
+        var figures = new CodecFigures();
+
+        // Encode once for sizes and a bit-exact check.
+        int at = 0;
+        for (int i = 0; i < corpus.SeriesCount; i++)
+        {
+            offsets[i] = at;
+            at += codec.Encode(corpus.GetTimestamps(i), corpus.GetValues(i), blocks.AsSpan(at));
+        }
+
+        offsets[corpus.SeriesCount] = at;
+        for (int i = 0; i < corpus.SeriesCount; i++)
+        {
+            var status = codec.Decode(blocks.AsSpan(offsets[i], offsets[i + 1] - offsets[i]), ts, vs, out int points, out _);
+            var expectedTs = corpus.GetTimestamps(i);
+            var expectedVs = corpus.GetValues(i);
+            if (status != OperationStatus.Done || points != expectedTs.Length || !ts.AsSpan(0, points).SequenceEqual(expectedTs)
+                || !System.Runtime.InteropServices.MemoryMarshal.AsBytes(vs.AsSpan(0, points)).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(expectedVs)))
+            {
+                throw new InvalidOperationException($"{codec.Name} failed to round-trip series {i} ({corpus.GetSpec(i)}).");
+            }
+        }
+
+        // Warm up until tiered compilation has settled (tier-0 code would make the first family look slow).
+        var warmup = Stopwatch.StartNew();
+        var warmBuffer = new byte[codec.GetMaxEncodedLength(maxPoints)];
+        for (int pass = 0; pass < 3 || warmup.ElapsedMilliseconds < 500; pass++)
+        {
+            for (int i = 0; i < corpus.SeriesCount; i++)
+            {
+                codec.Encode(corpus.GetTimestamps(i), corpus.GetValues(i), warmBuffer);
+                codec.Decode(blocks.AsSpan(offsets[i], offsets[i + 1] - offsets[i]), ts, vs, out _, out _);
+            }
+
+            if (pass == 1)
+            {
+                Thread.Sleep(200); // lets the background JIT install optimized code
+            }
+        }
+
+        double encodeSeconds = 0;
+        double decodeSeconds = 0;
+        long totalPoints = 0;
+        for (int f = 0; f < byFamily.Length; f++)
+        {
+            var members = byFamily[f];
+            if (members.Count == 0)
+            {
+                continue;
+            }
+
+            long points = 0;
+            long bytes = 0;
+            foreach (int i in members)
+            {
+                points += corpus.GetTimestamps(i).Length;
+                bytes += offsets[i + 1] - offsets[i];
+            }
+
+            double bestEncode = double.MaxValue;
+            double bestDecode = double.MaxValue;
+            var scratch = new byte[codec.GetMaxEncodedLength(maxPoints)];
+            for (int r = 0; r < iterations + 1; r++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                foreach (int i in members)
+                {
+                    codec.Encode(corpus.GetTimestamps(i), corpus.GetValues(i), scratch);
+                }
+
+                double encode = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                start = Stopwatch.GetTimestamp();
+                foreach (int i in members)
+                {
+                    codec.Decode(blocks.AsSpan(offsets[i], offsets[i + 1] - offsets[i]), ts, vs, out _, out _);
+                }
+
+                double decode = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (r > 0) // the first round warms up
+                {
+                    bestEncode = Math.Min(bestEncode, encode);
+                    bestDecode = Math.Min(bestDecode, decode);
+                }
+            }
+
+            figures.Families[SeriesFamilies.GetName((SeriesFamily)f)] = new FamilyFigures
+            {
+                Series = members.Count,
+                Points = points,
+                Bytes = bytes,
+                BytesPerPoint = bytes / (double)points,
+                EncodePointsPerSec = points / bestEncode,
+                DecodePointsPerSec = points / bestDecode,
+            };
+            encodeSeconds += bestEncode;
+            decodeSeconds += bestDecode;
+            totalPoints += points;
+        }
+
+        figures.Bytes = offsets[corpus.SeriesCount];
+        figures.BytesPerPoint = figures.Bytes / (double)totalPoints;
+        figures.EncodePointsPerSec = totalPoints / encodeSeconds;
+        figures.DecodePointsPerSec = totalPoints / decodeSeconds;
+        return figures;
+    }
+}

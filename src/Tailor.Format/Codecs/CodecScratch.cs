@@ -1,0 +1,94 @@
+using ZstdSharp.Unsafe;
+
+namespace Tailor.Format.Codecs;
+
+/// <summary>
+/// Per-thread working memory and zstd contexts of the codecs, created on a thread's first use and
+/// grown (never shrunk) to the largest block it has seen, so steady-state encoding and decoding
+/// allocate nothing. The native contexts are freed by the finalizer when the thread is gone.
+/// </summary>
+internal sealed unsafe class CodecScratch
+{
+    [ThreadStatic]
+    private static CodecScratch? t_current;
+
+    private ZSTD_CCtx_s* _compressor;
+    private ZSTD_DCtx_s* _decompressor;
+
+    public long[] LongsA = [];
+    public long[] LongsB = [];
+    public long[] LongsC = [];
+    public long[] LongsD = [];
+    public int[] Positions = [];
+    public byte[] Bytes = [];
+
+    public static CodecScratch Current => t_current ??= new CodecScratch();
+
+    ~CodecScratch()
+    {
+        if (_compressor != null)
+        {
+            Methods.ZSTD_freeCCtx(_compressor);
+        }
+
+        if (_decompressor != null)
+        {
+            Methods.ZSTD_freeDCtx(_decompressor);
+        }
+    }
+
+    public void EnsurePoints(int count)
+    {
+        if (LongsA.Length < count)
+        {
+            int size = Math.Max(count, 1024);
+            LongsA = GC.AllocateUninitializedArray<long>(size);
+            LongsB = GC.AllocateUninitializedArray<long>(size);
+            LongsC = GC.AllocateUninitializedArray<long>(size);
+            LongsD = GC.AllocateUninitializedArray<long>(size);
+            Positions = GC.AllocateUninitializedArray<int>(size);
+        }
+    }
+
+    public byte[] EnsureBytes(int count)
+    {
+        if (Bytes.Length < count)
+        {
+            Bytes = GC.AllocateUninitializedArray<byte>(Math.Max(count, 4096));
+        }
+
+        return Bytes;
+    }
+
+    /// <summary>Compresses into <paramref name="destination"/>; returns the frame length, or -1 when it does not fit.</summary>
+    public int Compress(ReadOnlySpan<byte> source, Span<byte> destination, int level)
+    {
+        if (_compressor == null)
+        {
+            _compressor = Methods.ZSTD_createCCtx();
+        }
+
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            nuint written = Methods.ZSTD_compressCCtx(_compressor, dst, (nuint)destination.Length, src, (nuint)source.Length, level);
+            return Methods.ZSTD_isError(written) ? -1 : (int)written;
+        }
+    }
+
+    /// <summary>Decompresses one or more frames; returns the bytes produced, or -1 on any error (damage, too small a destination).</summary>
+    public int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        if (_decompressor == null)
+        {
+            _decompressor = Methods.ZSTD_createDCtx();
+        }
+
+        fixed (byte* src = source)
+        fixed (byte* dst = destination)
+        {
+            nuint written = Methods.ZSTD_decompressDCtx(_decompressor, dst, (nuint)destination.Length, src, (nuint)source.Length);
+            return Methods.ZSTD_isError(written) ? -1 : (int)written;
+        }
+    }
+}

@@ -1,0 +1,487 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Tailor.Format.Codecs;
+
+/// <summary>How <see cref="IntegerColumn"/> will lay out one sequence of int64 values.</summary>
+internal struct ColumnPlan
+{
+    /// <summary>The reference subtracted from every value (the minimum, or a sampled median with zigzag).</summary>
+    public long Reference;
+
+    /// <summary>The common divisor of every value's difference from the reference (1 when none).</summary>
+    public ulong Divisor;
+
+    /// <summary>The packed width in bits, 0 .. 64.</summary>
+    public int Width;
+
+    /// <summary>Whether differences are signed and zigzag-mapped (reference = median) or unsigned (reference = minimum).</summary>
+    public bool ZigZag;
+
+    /// <summary>The exact number of values whose mapped form needs more than <see cref="Width"/> bits.</summary>
+    public int ExceptionCount;
+
+    /// <summary>An upper bound of the encoded length in bytes (exact except for exception position varints).</summary>
+    public int MaxBytes;
+}
+
+/// <summary>
+/// The integer column of the <c>tailor</c> codec: frame of reference with a per-column bit width,
+/// an optional common divisor, and patched exceptions for the few values wider than the width
+/// (PFOR-style), so one counter reset or one gap does not widen every value. Layout in <c>docs/codecs.md</c>.
+/// </summary>
+internal static class IntegerColumn
+{
+    private const byte FlagDivisor = 1;
+    private const byte FlagExceptions = 2;
+    private const int SampleSize = 15;
+
+    /// <summary>Chooses the cheapest layout for <paramref name="values"/> (at least one value).</summary>
+    public static ColumnPlan Plan(ReadOnlySpan<long> values)
+    {
+        int m = values.Length;
+        long min = values[0];
+        long max = min;
+        for (int i = 1; i < values.Length; i++)
+        {
+            long x = values[i];
+            min = Math.Min(min, x);
+            max = Math.Max(max, x);
+        }
+
+        if (min == max)
+        {
+            return new ColumnPlan { Reference = min, Divisor = 1, MaxBytes = 2 + VarInt.Length(VarInt.ZigZag(min)) };
+        }
+
+        ulong range = unchecked((ulong)(max - min));
+        ulong divisor = 1;
+        if (range < 1UL << 62)
+        {
+            ulong g = 0;
+            foreach (long x in values)
+            {
+                ulong d = (ulong)(x - min);
+                if (d != 0)
+                {
+                    g = g == 0 ? d : Gcd(g, d);
+                    if (g == 1)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            divisor = g;
+        }
+
+        Span<int> histogram = stackalloc int[65];
+
+        // Candidate A: unsigned offsets from the minimum.
+        histogram.Clear();
+        if (divisor == 1)
+        {
+            foreach (long x in values)
+            {
+                histogram[64 - BitOperations.LeadingZeroCount(unchecked((ulong)(x - min)))]++;
+            }
+        }
+        else
+        {
+            foreach (long x in values)
+            {
+                histogram[64 - BitOperations.LeadingZeroCount((ulong)(x - min) / divisor)]++;
+            }
+        }
+
+        var best = new ColumnPlan { Reference = min, Divisor = divisor, ZigZag = false };
+        ChooseWidth(histogram, m, ref best);
+
+        // Candidate B: zigzag offsets from a sampled median, which keeps rare low outliers (a counter
+        // reset, a clock step back) out of the width.
+        long median = SampleMedian(values);
+        if (median != min)
+        {
+            histogram.Clear();
+            if (divisor == 1)
+            {
+                foreach (long x in values)
+                {
+                    histogram[64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(x - median)))]++;
+                }
+            }
+            else
+            {
+                long g = (long)divisor;
+                foreach (long x in values)
+                {
+                    histogram[64 - BitOperations.LeadingZeroCount(VarInt.ZigZag((x - median) / g))]++;
+                }
+            }
+
+            var candidate = new ColumnPlan { Reference = median, Divisor = divisor, ZigZag = true };
+            ChooseWidth(histogram, m, ref candidate);
+            if (candidate.MaxBytes < best.MaxBytes)
+            {
+                best = candidate;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Writes <paramref name="values"/> as planned. The caller guarantees <see cref="ColumnPlan.MaxBytes"/> of room.</summary>
+    public static void Write(ReadOnlySpan<long> values, in ColumnPlan plan, Span<byte> destination, ref int position)
+    {
+        int width = plan.Width;
+        destination[position] = (byte)(width | (plan.ZigZag ? 0x80 : 0));
+        destination[position + 1] = (byte)((plan.Divisor > 1 ? FlagDivisor : 0) | (plan.ExceptionCount > 0 ? FlagExceptions : 0));
+        position += 2;
+        VarInt.Write(destination, ref position, VarInt.ZigZag(plan.Reference));
+        if (plan.Divisor > 1)
+        {
+            VarInt.Write(destination, ref position, plan.Divisor);
+        }
+
+        if (plan.ExceptionCount > 0)
+        {
+            VarInt.Write(destination, ref position, (ulong)plan.ExceptionCount);
+        }
+
+        if (width == 0 && plan.ExceptionCount == 0)
+        {
+            return;
+        }
+
+        ulong mask = width == 64 ? ulong.MaxValue : (1UL << width) - 1;
+        var packer = new BitPacker(destination, position);
+        for (int i = 0; i < values.Length; i++)
+        {
+            packer.Write(Map(values[i], plan) & mask, width);
+        }
+
+        position = packer.Finish();
+        if (plan.ExceptionCount > 0)
+        {
+            int previous = -1;
+            for (int i = 0; i < values.Length; i++)
+            {
+                ulong u = Map(values[i], plan);
+                if ((u >> width) != 0)
+                {
+                    VarInt.Write(destination, ref position, (ulong)(i - previous - 1));
+                    VarInt.Write(destination, ref position, u >> width);
+                    previous = i;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads a column of <c>output.Length</c> values written by <see cref="Write"/>. False on any
+    /// inconsistency; never reads outside <paramref name="source"/>.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> source, ref int position, Span<long> output)
+    {
+        int m = output.Length;
+        int pos = position;
+        if ((uint)pos > (uint)source.Length - 2 || source.Length < 2)
+        {
+            return false;
+        }
+
+        int header = source[pos];
+        int flags = source[pos + 1];
+        pos += 2;
+        int width = header & 0x7F;
+        bool zigzag = (header & 0x80) != 0;
+        if (width > 64 || (flags & ~(FlagDivisor | FlagExceptions)) != 0)
+        {
+            return false;
+        }
+
+        if (!VarInt.TryRead(source, ref pos, out ulong rawReference))
+        {
+            return false;
+        }
+
+        long reference = VarInt.UnZigZag(rawReference);
+        ulong divisor = 1;
+        if ((flags & FlagDivisor) != 0 && (!VarInt.TryRead(source, ref pos, out divisor) || divisor < 2))
+        {
+            return false;
+        }
+
+        ulong exceptionCount = 0;
+        if ((flags & FlagExceptions) != 0 && (!VarInt.TryRead(source, ref pos, out exceptionCount) || exceptionCount == 0 || exceptionCount > (ulong)m || width == 64))
+        {
+            return false;
+        }
+
+        var u = MemoryMarshal.Cast<long, ulong>(output);
+        long packedBytes = (((long)m * width) + 7) >> 3;
+        if (packedBytes > source.Length - pos)
+        {
+            return false;
+        }
+
+        Unpack(source, pos, width, u);
+        pos += (int)packedBytes;
+
+        int previous = -1;
+        for (ulong k = 0; k < exceptionCount; k++)
+        {
+            if (!VarInt.TryRead(source, ref pos, out ulong gap) || gap >= (ulong)(m - previous - 1))
+            {
+                return false;
+            }
+
+            int at = previous + 1 + (int)gap;
+            if (!VarInt.TryRead(source, ref pos, out ulong high))
+            {
+                return false;
+            }
+
+            u[at] |= high << width;
+            previous = at;
+        }
+
+        if (zigzag)
+        {
+            if (divisor == 1)
+            {
+                for (int i = 0; i < u.Length; i++)
+                {
+                    output[i] = unchecked(reference + VarInt.UnZigZag(u[i]));
+                }
+            }
+            else
+            {
+                long g = (long)divisor;
+                for (int i = 0; i < u.Length; i++)
+                {
+                    output[i] = unchecked(reference + (g * VarInt.UnZigZag(u[i])));
+                }
+            }
+        }
+        else if (divisor == 1)
+        {
+            for (int i = 0; i < u.Length; i++)
+            {
+                output[i] = unchecked(reference + (long)u[i]);
+            }
+        }
+        else
+        {
+            long g = (long)divisor;
+            for (int i = 0; i < u.Length; i++)
+            {
+                output[i] = unchecked(reference + (g * (long)u[i]));
+            }
+        }
+
+        position = pos;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Map(long x, in ColumnPlan plan)
+    {
+        long d = unchecked(x - plan.Reference);
+        if (plan.ZigZag)
+        {
+            return VarInt.ZigZag(plan.Divisor == 1 ? d : d / (long)plan.Divisor);
+        }
+
+        return plan.Divisor == 1 ? (ulong)d : (ulong)d / plan.Divisor;
+    }
+
+    /// <summary>Picks the width minimising packed bytes plus exception bytes; fills Width, ExceptionCount and MaxBytes.</summary>
+    private static void ChooseWidth(ReadOnlySpan<int> histogram, int m, ref ColumnPlan plan)
+    {
+        int top = 64;
+        while (top > 0 && histogram[top] == 0)
+        {
+            top--;
+        }
+
+        // An exception's position gap is at most m, so VarInt.Length(m) bounds its varint.
+        int gapBytes = VarInt.Length((ulong)m);
+        long bestBytes = (((long)m * top) + 7) >> 3;
+        int bestWidth = top;
+        int bestExceptions = 0;
+        for (int w = top - 1; w >= 0; w--)
+        {
+            long exceptionBytes = 0;
+            int exceptions = 0;
+            for (int b = w + 1; b <= top; b++)
+            {
+                int c = histogram[b];
+                if (c != 0)
+                {
+                    exceptions += c;
+                    exceptionBytes += (long)c * (gapBytes + ((b - w + 6) / 7));
+                }
+            }
+
+            long bytes = ((((long)m * w) + 7) >> 3) + exceptionBytes + VarInt.Length((ulong)exceptions);
+            if (bytes < bestBytes)
+            {
+                bestBytes = bytes;
+                bestWidth = w;
+                bestExceptions = exceptions;
+            }
+        }
+
+        plan.Width = bestWidth;
+        plan.ExceptionCount = bestExceptions;
+        plan.MaxBytes = (int)(2 + VarInt.Length(VarInt.ZigZag(plan.Reference)) + (plan.Divisor > 1 ? VarInt.Length(plan.Divisor) : 0) + bestBytes);
+    }
+
+    private static long SampleMedian(ReadOnlySpan<long> values)
+    {
+        Span<long> sample = stackalloc long[SampleSize];
+        int count = Math.Min(SampleSize, values.Length);
+        for (int j = 0; j < count; j++)
+        {
+            long x = values[(int)((long)j * values.Length / count)];
+            int k = j;
+            while (k > 0 && sample[k - 1] > x)
+            {
+                sample[k] = sample[k - 1];
+                k--;
+            }
+
+            sample[k] = x;
+        }
+
+        return sample[count / 2];
+    }
+
+    private static ulong Gcd(ulong a, ulong b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
+
+    /// <summary>Unpacks <c>output.Length</c> values of <paramref name="width"/> bits, LSB first, starting at byte <paramref name="start"/>.</summary>
+    private static void Unpack(ReadOnlySpan<byte> source, int start, int width, Span<ulong> output)
+    {
+        if (width == 0)
+        {
+            output.Clear();
+            return;
+        }
+
+        ref byte origin = ref MemoryMarshal.GetReference(source);
+        int length = source.Length;
+        ulong mask = width == 64 ? ulong.MaxValue : (1UL << width) - 1;
+        int i = 0;
+        long bit = (long)start * 8;
+        if (width <= 56)
+        {
+            // One unaligned 8-byte load covers any value of up to 57 bits; the guard keeps it inside the source.
+            for (; i < output.Length; i++, bit += width)
+            {
+                long index = bit >> 3;
+                if (index + 8 > length)
+                {
+                    break;
+                }
+
+                output[i] = (LoadLittleEndian(ref origin, index) >> (int)(bit & 7)) & mask;
+            }
+        }
+        else
+        {
+            for (; i < output.Length; i++, bit += width)
+            {
+                long index = bit >> 3;
+                if (index + 9 > length)
+                {
+                    break;
+                }
+
+                int shift = (int)(bit & 7);
+                ulong low = LoadLittleEndian(ref origin, index) >> shift;
+                ulong high = shift == 0 ? 0 : (ulong)Unsafe.Add(ref origin, (nint)(index + 8)) << (64 - shift);
+                output[i] = (low | high) & mask;
+            }
+        }
+
+        // The last values, near the end of the source: byte by byte, never past it.
+        for (; i < output.Length; i++, bit += width)
+        {
+            ulong value = 0;
+            for (int b = 0; b < width; b++)
+            {
+                long at = bit + b;
+                ulong one = (ulong)(source[(int)(at >> 3)] >> (int)(at & 7)) & 1;
+                value |= one << b;
+            }
+
+            output[i] = value;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong LoadLittleEndian(ref byte origin, long index)
+    {
+        ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref origin, (nint)index));
+        return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
+    }
+
+    /// <summary>An LSB-first bit packer writing little-endian 64-bit words.</summary>
+    private ref struct BitPacker
+    {
+        private readonly Span<byte> _destination;
+        private int _position;
+        private ulong _word;
+        private int _used;
+
+        public BitPacker(Span<byte> destination, int position)
+        {
+            _destination = destination;
+            _position = position;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Write(ulong value, int width)
+        {
+            if (width == 0)
+            {
+                return;
+            }
+
+            _word |= value << _used;
+            int total = _used + width;
+            if (total < 64)
+            {
+                _used = total;
+                return;
+            }
+
+            BinaryPrimitives.WriteUInt64LittleEndian(_destination[_position..], _word);
+            _position += 8;
+            _used = total - 64;
+            _word = _used == 0 ? 0 : value >> (width - _used);
+        }
+
+        public int Finish()
+        {
+            int bytes = (_used + 7) >> 3;
+            for (int k = 0; k < bytes; k++)
+            {
+                _destination[_position + k] = (byte)(_word >> (8 * k));
+            }
+
+            return _position + bytes;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+using Tailor.Format.Codecs;
+using Xunit;
+
+namespace Tailor.Format.Tests.Codecs;
+
+/// <summary>
+/// Golden blocks checked in under <c>tests/Tailor.Format.Tests/golden/codecs/</c>: a codec whose layout
+/// changes fails here loudly. Regenerate only for a deliberate format change of a new codec id, with
+/// <c>TAILOR_UPDATE_GOLDEN=1</c>.
+/// </summary>
+public class CodecGoldenTests
+{
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var codec in new[] { "gorilla", "tailor" })
+        {
+            foreach (var series in Series.Keys)
+            {
+                data.Add(codec, series);
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>Small fixed series that reach every layout branch of the codecs.</summary>
+    private static readonly Dictionary<string, (long[] Ts, double[] Vs)> Series = new()
+    {
+        // Regular 15 s scrape with one late point, a counter with a reset.
+        ["counter"] = (
+            [1_795_651_200, 1_795_651_215, 1_795_651_230, 1_795_651_246, 1_795_651_260, 1_795_651_275, 1_795_651_290, 1_795_651_305],
+            [1000, 1017, 1031, 1052, 7, 20, 41, 55]),
+        // Percentages with two decimals and a NaN.
+        ["decimal"] = (
+            [1_795_651_200, 1_795_651_210, 1_795_651_220, 1_795_651_230, 1_795_651_240, 1_795_651_250],
+            [12.5, 12.75, double.NaN, 13.01, 12.99, 100]),
+        // Full-precision averages with gaps.
+        ["float"] = (
+            [1_795_651_200, 1_795_651_260, 1_795_651_320, 1_795_655_000, 1_795_655_060],
+            [0.1 + 0.2, 1.0 / 3, 2.0 / 3, Math.PI, Math.E]),
+        // Extremes of both columns.
+        ["extremes"] = (
+            [long.MinValue, -1, long.MaxValue, 0],
+            [-0.0, double.Epsilon, BitConverter.UInt64BitsToDouble(0x7FF0000000000001UL), double.MaxValue]),
+        ["constant"] = (
+            [1_795_651_200, 1_795_651_260, 1_795_651_320, 1_795_651_380],
+            [1, 1, 1, 1]),
+        ["empty"] = ([], []),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Blocks_match_the_checked_in_bytes(string codecName, string series)
+    {
+        var codec = SeriesCodecRegistry.Shared.Get(codecName);
+        var (ts, vs) = Series[series];
+        var encoded = CodecTestData.Encode(codec, ts, vs);
+        string path = Path.Combine(GoldenDirectory(), $"{codecName}-{series}.bin");
+        if (Environment.GetEnvironmentVariable("TAILOR_UPDATE_GOLDEN") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, encoded);
+        }
+
+        Assert.True(File.Exists(path), $"missing golden file {path}");
+        var golden = File.ReadAllBytes(path);
+        Assert.Equal(Convert.ToHexString(golden), Convert.ToHexString(encoded));
+
+        // Old files keep decoding to the same points.
+        var outTs = new long[ts.Length];
+        var outVs = new double[vs.Length];
+        Assert.Equal(System.Buffers.OperationStatus.Done, codec.Decode(golden, outTs, outVs, out int points, out int consumed));
+        Assert.Equal(ts.Length, points);
+        Assert.Equal(golden.Length, consumed);
+        Assert.Equal(ts, outTs);
+        Assert.Equal(vs.Select(BitConverter.DoubleToUInt64Bits), outVs.Select(BitConverter.DoubleToUInt64Bits));
+    }
+
+    [Fact]
+    public void Codec_ids_and_names_are_stable()
+    {
+        Assert.Equal(1, SeriesCodecs.Gorilla.Id);
+        Assert.Equal("gorilla", SeriesCodecs.Gorilla.Name);
+        Assert.Equal(2, SeriesCodecs.Tailor.Id);
+        Assert.Equal("tailor", SeriesCodecs.Tailor.Name);
+        Assert.Same(SeriesCodecs.Tailor, SeriesCodecs.Default);
+    }
+
+    private static string GoldenDirectory([CallerFilePath] string source = "") =>
+        Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(source))!, "golden", "codecs");
+}
