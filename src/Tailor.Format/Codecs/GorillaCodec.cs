@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Tailor.Format.Encoding;
 
 namespace Tailor.Format.Codecs;
 
@@ -27,7 +28,7 @@ public sealed class GorillaCodec : ISeriesCodec
 
     // Worst case per point after the first: 4 + 32 + 64 timestamp bits and 2 + 5 + 6 + 64 value bits.
     private const int MaxBitsPerPoint = 100 + 77;
-    private const int HeaderMaxLength = VarInt.MaxLength + 16;
+    private const int HeaderMaxLength = VarInt.MaxLength64 + 16;
 
     /// <inheritdoc/>
     public byte Id => CodecId;

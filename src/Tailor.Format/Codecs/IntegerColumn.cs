@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Tailor.Format.Encoding;
 
 namespace Tailor.Format.Codecs;
 
@@ -53,7 +54,7 @@ internal static class IntegerColumn
 
         if (min == max)
         {
-            return new ColumnPlan { Reference = min, Divisor = 1, MaxBytes = 2 + VarInt.Length(VarInt.ZigZag(min)) };
+            return new ColumnPlan { Reference = min, Divisor = 1, MaxBytes = 2 + VarInt.GetLength(VarInt.ZigZag(min)) };
         }
 
         ulong range = unchecked((ulong)(max - min));
@@ -307,8 +308,8 @@ internal static class IntegerColumn
             top--;
         }
 
-        // An exception's position gap is at most m, so VarInt.Length(m) bounds its varint.
-        int gapBytes = VarInt.Length((ulong)m);
+        // An exception's position gap is at most m, so VarInt.GetLength(m) bounds its varint.
+        int gapBytes = VarInt.GetLength((ulong)m);
         long bestBytes = (((long)m * top) + 7) >> 3;
         int bestWidth = top;
         int bestExceptions = 0;
@@ -326,7 +327,7 @@ internal static class IntegerColumn
                 }
             }
 
-            long bytes = ((((long)m * w) + 7) >> 3) + exceptionBytes + VarInt.Length((ulong)exceptions);
+            long bytes = ((((long)m * w) + 7) >> 3) + exceptionBytes + VarInt.GetLength((ulong)exceptions);
             if (bytes < bestBytes)
             {
                 bestBytes = bytes;
@@ -337,7 +338,7 @@ internal static class IntegerColumn
 
         plan.Width = bestWidth;
         plan.ExceptionCount = bestExceptions;
-        plan.MaxBytes = (int)(2 + VarInt.Length(VarInt.ZigZag(plan.Reference)) + (plan.Divisor > 1 ? VarInt.Length(plan.Divisor) : 0) + bestBytes);
+        plan.MaxBytes = (int)(2 + VarInt.GetLength(VarInt.ZigZag(plan.Reference)) + (plan.Divisor > 1 ? VarInt.GetLength(plan.Divisor) : 0) + bestBytes);
     }
 
     private static long SampleMedian(ReadOnlySpan<long> values)

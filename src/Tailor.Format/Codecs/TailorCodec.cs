@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Tailor.Format.Encoding;
 
 namespace Tailor.Format.Codecs;
 
@@ -198,7 +199,7 @@ public sealed class TailorCodec : ISeriesCodec
             return bodyEnd;
         }
 
-        int compressedEnd = bodyStart + VarInt.Length((ulong)bodyLength) + VarInt.Length((ulong)frameLength) + frameLength;
+        int compressedEnd = bodyStart + VarInt.GetLength((ulong)bodyLength) + VarInt.GetLength((ulong)frameLength) + frameLength;
         if (compressedEnd > limit)
         {
             return bodyEnd;
@@ -287,11 +288,11 @@ public sealed class TailorCodec : ISeriesCodec
             if (firstGood >= 0 && exceptionCount <= n / 2)
             {
                 digits[..firstGood].Fill(digits[firstGood]);
-                long exceptionBytes = VarInt.Length((ulong)exceptionCount);
+                long exceptionBytes = VarInt.GetLength((ulong)exceptionCount);
                 int previous = -1;
                 for (int k = 0; k < exceptionCount; k++)
                 {
-                    exceptionBytes += VarInt.Length((ulong)(positions[k] - previous - 1)) + 8;
+                    exceptionBytes += VarInt.GetLength((ulong)(positions[k] - previous - 1)) + 8;
                     previous = positions[k];
                 }
 
@@ -305,7 +306,7 @@ public sealed class TailorCodec : ISeriesCodec
                     }
 
                     var deltaPlan = IntegerColumn.Plan(digitDeltas);
-                    long deltaBytes = VarInt.Length(VarInt.ZigZag(digits[0])) + deltaPlan.MaxBytes;
+                    long deltaBytes = VarInt.GetLength(VarInt.ZigZag(digits[0])) + deltaPlan.MaxBytes;
                     if (deltaBytes < columnBytes)
                     {
                         decimalDelta = true;
@@ -341,7 +342,7 @@ public sealed class TailorCodec : ISeriesCodec
                 }
 
                 var deltaPlan = IntegerColumn.Plan(keyDeltas);
-                long deltaBytes = VarInt.Length(VarInt.ZigZag(keys[0])) + deltaPlan.MaxBytes;
+                long deltaBytes = VarInt.GetLength(VarInt.ZigZag(keys[0])) + deltaPlan.MaxBytes;
                 if (deltaBytes < columnBytes)
                 {
                     bitsDelta = true;

@@ -40,6 +40,12 @@ public static class VarInt
         return i;
     }
 
+    /// <summary>Writes <paramref name="value"/> at <paramref name="position"/> and advances it.</summary>
+    /// <remarks>The caller guarantees room for the value's <see cref="GetLength"/> bytes.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Write(Span<byte> destination, ref int position, ulong value) =>
+        position += Write(destination[position..], value);
+
     /// <summary>
     /// Reads one value starting at <paramref name="position"/> and advances it.
     /// </summary>

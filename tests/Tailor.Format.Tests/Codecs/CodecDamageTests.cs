@@ -1,7 +1,6 @@
 using System.Buffers;
 using Tailor.Format.Codecs;
 using Tailor.Format.Workload;
-using Xunit;
 
 namespace Tailor.Format.Tests.Codecs;
 

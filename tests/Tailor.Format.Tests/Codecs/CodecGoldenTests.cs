@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Tailor.Format.Codecs;
-using Xunit;
 
 namespace Tailor.Format.Tests.Codecs;
 

@@ -2,7 +2,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Tailor.Format.Codecs;
-using Xunit;
 
 namespace Tailor.Format.Tests.Codecs;
 

@@ -1,6 +1,5 @@
 using Tailor.Format.Codecs;
 using Tailor.Format.Workload;
-using Xunit;
 
 namespace Tailor.Format.Tests.Codecs;
 

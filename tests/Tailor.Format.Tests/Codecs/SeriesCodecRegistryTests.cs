@@ -1,6 +1,5 @@
 using System.Buffers;
 using Tailor.Format.Codecs;
-using Xunit;
 
 namespace Tailor.Format.Tests.Codecs;
 

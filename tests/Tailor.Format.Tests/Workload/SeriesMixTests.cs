@@ -1,5 +1,4 @@
 using Tailor.Format.Workload;
-using Xunit;
 
 namespace Tailor.Format.Tests.Workload;
 
