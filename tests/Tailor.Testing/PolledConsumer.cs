@@ -154,6 +154,44 @@ public sealed class PolledConsumer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until <paramref name="condition"/> (usually about several members, such as "together
+    /// they own every partition once") holds, re-checking it after any member's event or message.
+    /// </summary>
+    /// <exception cref="TimeoutException">It did not hold within <paramref name="timeout"/>; the message describes every member.</exception>
+    public static async Task WaitForAllAsync(IReadOnlyList<PolledConsumer> members, Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var changes = members.Select(m => Volatile.Read(ref m._changed).Task).ToList();
+            if (condition())
+            {
+                return;
+            }
+
+            var left = timeout - deadline.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"{what} not reached within {timeout}. " + string.Join(" | ", members.Select(m => $"{m.Name}: {m.Describe()}")));
+            }
+
+            changes.Add(Task.Delay(left));
+            await Task.WhenAny(changes);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="members"/> together own exactly <paramref name="partitions"/>,
+    /// each partition by one member: the group has settled.
+    /// </summary>
+    public static Task WaitForOwnersAsync(IReadOnlyList<PolledConsumer> members, IReadOnlySet<TopicPartition> partitions, TimeSpan timeout) =>
+        WaitForAllAsync(members, () =>
+        {
+            var owned = members.SelectMany(m => m.Assignment).ToList();
+            return owned.Count == partitions.Count && partitions.SetEquals(owned);
+        }, timeout, $"{partitions.Count} partitions owned once");
+
     /// <summary>Waits until the member holds at least one partition.</summary>
     public Task WaitForAssignmentAsync(TimeSpan timeout) => WaitForAsync(c => c.Assignment.Count > 0, timeout, "an assignment");
 
