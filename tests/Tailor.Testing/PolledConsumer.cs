@@ -307,7 +307,17 @@ public sealed class PolledConsumer : IAsyncDisposable
 
     private void OnRevoked(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> partitions)
     {
-        _onRevoked?.Invoke(consumer, partitions);
+        try
+        {
+            _onRevoked?.Invoke(consumer, partitions);
+        }
+        catch (KafkaException e)
+        {
+            // Thrown out of a handler it would leave Consume and end the poll loop; a member that
+            // stops polling drops out of the group, which is not what a test of the handler wants.
+            Record(() => _errors.Add("revocation handler: " + e.Error.Reason));
+        }
+
         Record(() =>
         {
             _assignment.ExceptWith(partitions.Select(p => p.TopicPartition));
