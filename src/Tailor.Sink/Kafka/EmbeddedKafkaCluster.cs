@@ -166,7 +166,7 @@ public sealed class EmbeddedKafkaCluster : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
 
-        // Metadata for all topics: asking for one topic by name would auto-create it.
+        // Metadata for all topics: on the mock, a request naming a topic creates it, even from an admin client.
         var metadata = _admin.GetMetadata(TimeSpan.FromSeconds(10));
         var found = metadata.Topics.FirstOrDefault(t => t.Topic == topic && t.Error.Code == ErrorCode.NoError);
         return found?.Partitions.Count;
