@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Confluent.Kafka;
+using Tailor.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Tailor.Sink.Tests.Kafka;
+
+/// <summary>
+/// Cooperative-sticky rebalances on the mock cluster when members join and leave: which callbacks
+/// fire, which partitions move, how long each step takes, and that a commit made in the revocation
+/// callback is where the next owner starts.
+/// </summary>
+public sealed class RebalanceTests(KafkaClusterFixture kafka, ITestOutputHelper output) : IClassFixture<KafkaClusterFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(45);
+
+    [Fact]
+    public async Task Joining_and_leaving_members_move_only_the_partitions_that_change_owner()
+    {
+        string[] topics = [await kafka.CreateTopicAsync(4, "join-a"), await kafka.CreateTopicAsync(4, "join-b")];
+        var all = topics.SelectMany(t => Enumerable.Range(0, 4).Select(p => new TopicPartition(t, p))).ToHashSet();
+        await kafka.ProduceAsync(topics, partitions: 4, 800);
+        var group = kafka.NewGroupId();
+        var config = kafka.ConsumerConfig(group, sessionTimeoutMs: 6000);
+        var clock = Stopwatch.StartNew();
+
+        // Revocation commits what the member read of the revoked partitions, as the sink will.
+        var revocationCommits = new ConcurrentQueue<(string Member, TopicPartitionOffset Offset, ErrorCode Outcome)>();
+        PolledConsumer? c1 = null, c2 = null, c3 = null;
+        PolledConsumer Member(string name) => new(name, config, topics, onRevoked: CommitRead(name, () => name switch { "c1" => c1!, "c2" => c2!, _ => c3! }, revocationCommits), clock: clock);
+
+        c1 = Member("c1");
+        c2 = Member("c2");
+        await using var d1 = c1;
+        await using var d2 = c2;
+        await PolledConsumer.WaitForOwnersAsync([c1, c2], all, Timeout);
+        var firstAssignment = clock.Elapsed;
+        await c1.WaitForAsync(c => c.MessageCount >= 400, Timeout, "its 400 messages");
+        await c2.WaitForAsync(c => c.MessageCount >= 400, Timeout, "its 400 messages");
+        var before = (c1: c1.Assignment, c2: c2.Assignment);
+        Assert.Equal(4, before.c1.Count);
+        Assert.Equal(4, before.c2.Count);
+
+        // A third member joins.
+        var joinStart = clock.Elapsed;
+        c3 = Member("c3");
+        await using var d3 = c3;
+        await c3.WaitForAsync(c => c.Assignment.Count > 0, Timeout, "partitions after joining");
+        await PolledConsumer.WaitForOwnersAsync([c1, c2, c3], all, Timeout);
+        var joinEnd = clock.Elapsed;
+
+        // Incremental: c1 and c2 kept what they did not give to c3, nobody lost anything.
+        Assert.Subset(before.c1.ToHashSet(), c1.Assignment.ToHashSet());
+        Assert.Subset(before.c2.ToHashSet(), c2.Assignment.ToHashSet());
+        Assert.Equal(c3.Assignment, before.c1.Except(c1.Assignment).Union(before.c2.Except(c2.Assignment)).ToHashSet());
+        Assert.InRange(c3.Assignment.Count, 2, 3);
+        Assert.All(new[] { c1, c2, c3 }, c => Assert.DoesNotContain(c.Events, e => e.Kind == RebalanceKind.Lost));
+        var movedToC3 = c3.Assignment;
+
+
+        // c1 leaves in order.
+        var heldByC1 = c1.Assignment;
+        var leaveStart = clock.Elapsed;
+        await c1.CloseAsync();
+        await PolledConsumer.WaitForOwnersAsync([c2, c3], all, Timeout);
+        var leaveEnd = clock.Elapsed;
+        Assert.Equal(c3.Assignment.Except(movedToC3).Union(c2.Assignment.Except(before.c2)).ToHashSet(), heldByC1);
+        Assert.DoesNotContain(c2.Events.Concat(c3.Events), e => e.Kind == RebalanceKind.Lost);
+        Assert.Equal(RebalanceKind.Revoked, c1.Events[^1].Kind);
+
+        // Nothing was lost. A partition is read twice only where the revocation commit was refused:
+        // the mock refuses commits while the group is in its join phase (REBALANCE_IN_PROGRESS),
+        // which happens when another member has already rejoined for the second round.
+        var reads = new[] { c1, c2, c3 }.SelectMany(c => c.Messages).Select(m => m.Position).ToList();
+        Assert.Equal(800, reads.Distinct().Count());
+        var refused = revocationCommits.Where(c => c.Outcome != ErrorCode.NoError).Select(c => c.Offset.TopicPartition).ToHashSet();
+        Assert.Equal(800 + (100 * refused.Count), reads.Count);
+        foreach (var (member, offset, outcome) in revocationCommits)
+        {
+            output.WriteLine($"revocation commit by {member}: {offset.Topic}/{offset.Partition.Value}@{offset.Offset.Value} -> {outcome}");
+        }
+
+        output.WriteLine($"first assignment of 2 members: {firstAssignment.TotalMilliseconds:F0} ms");
+        output.WriteLine($"third member joins: {(joinEnd - joinStart).TotalMilliseconds:F0} ms until all 8 partitions owned again");
+        output.WriteLine($"member leaves: {(leaveEnd - leaveStart).TotalMilliseconds:F0} ms until its partitions are owned again");
+        foreach (var member in new[] { c1, c2, c3 })
+        {
+            output.WriteLine($"{member.Name}: {member.Describe()}");
+        }
+    }
+
+    private static Action<IConsumer<byte[], byte[]>, IReadOnlyList<TopicPartitionOffset>> CommitRead(
+        string name,
+        Func<PolledConsumer> self,
+        ConcurrentQueue<(string, TopicPartitionOffset, ErrorCode)> outcomes) => (consumer, revoked) =>
+    {
+        var read = self().NextOffsets().Where(o => revoked.Any(r => r.TopicPartition == o.TopicPartition)).ToList();
+        if (read.Count == 0)
+        {
+            return;
+        }
+
+        var outcome = ErrorCode.NoError;
+        try
+        {
+            consumer.Commit(read);
+        }
+        catch (KafkaException e)
+        {
+            outcome = e.Error.Code;
+        }
+
+        foreach (var offset in read)
+        {
+            outcomes.Enqueue((name, offset, outcome));
+        }
+    };
+}
