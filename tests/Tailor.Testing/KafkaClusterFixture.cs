@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Confluent.Kafka;
 using Tailor.Sink.Kafka;
-using Xunit;
 
 namespace Tailor.Testing;
 

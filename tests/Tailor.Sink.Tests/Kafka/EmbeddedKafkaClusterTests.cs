@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Tailor.Sink.Kafka;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace Tailor.Sink.Tests.Kafka;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Confluent.Kafka;
 using Tailor.Testing;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace Tailor.Sink.Tests.Kafka;
