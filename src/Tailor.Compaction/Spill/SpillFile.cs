@@ -75,7 +75,7 @@ internal static unsafe class SpillFile
             TryDelete(path);
             throw new CompactionException(
                 $"The local disk is full while spilling {written:N0}+ bytes to {Path.GetDirectoryName(path)}: free space there, point the spill " +
-                "directory elsewhere (CompactionOptions.SpillDirectory, --spill-dir), or raise the memory budget. Nothing was published.", e);
+                "directory elsewhere (CompactionOptions.WorkDirectory, --work-dir), or raise the memory budget. Nothing was published.", e);
         }
 
         buffer.Clear();
