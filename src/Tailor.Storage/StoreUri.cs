@@ -161,7 +161,7 @@ public sealed record StoreUri
             return Fail($"'{Redact(uri)}': '{bucket}' is not a valid bucket name (3 to 63 lower-case letters, digits, dots and hyphens).", out error);
         }
 
-        if (prefix.Length > 0 && KeyRules.Check(prefix) is { } problem)
+        if (prefix.Length > 0 && ObjectKeyRules.Check(prefix) is { } problem)
         {
             return Fail($"'{Redact(uri)}': the prefix '{prefix}' is not acceptable: {problem}.", out error);
         }

@@ -81,7 +81,7 @@ public sealed partial class LocalObjectStore : IObjectStore, IMultipartProtocol
     /// <inheritdoc/>
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (KeyRules.CheckPrefix(prefix) is { } problem)
+        if (ObjectKeyRules.CheckPrefix(prefix) is { } problem)
         {
             throw InvalidKey(StoreOperation.List, prefix, problem);
         }
@@ -260,7 +260,7 @@ public sealed partial class LocalObjectStore : IObjectStore, IMultipartProtocol
     /// <summary>The file path of a key, after validating the key.</summary>
     internal string PathOf(StoreOperation operation, string key)
     {
-        if (KeyRules.Check(key) is { } problem)
+        if (ObjectKeyRules.Check(key) is { } problem)
         {
             throw InvalidKey(operation, key, problem);
         }

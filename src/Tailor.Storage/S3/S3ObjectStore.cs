@@ -50,7 +50,7 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
         }
 
         prefix = (prefix ?? string.Empty).Trim('/');
-        if (prefix.Length > 0 && KeyRules.Check(prefix) is { } problem)
+        if (prefix.Length > 0 && ObjectKeyRules.Check(prefix) is { } problem)
         {
             throw new ArgumentException($"The prefix '{prefix}' is not acceptable: {problem}.", nameof(prefix));
         }
@@ -108,7 +108,7 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
     /// <inheritdoc/>
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (KeyRules.CheckPrefix(prefix) is { } problem)
+        if (ObjectKeyRules.CheckPrefix(prefix) is { } problem)
         {
             throw InvalidKey(StoreOperation.List, prefix, problem);
         }
@@ -345,14 +345,14 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
 
     private void CheckKey(StoreOperation operation, string key)
     {
-        if (KeyRules.Check(key) is { } problem)
+        if (ObjectKeyRules.Check(key) is { } problem)
         {
             throw InvalidKey(operation, key, problem);
         }
 
-        if (System.Text.Encoding.UTF8.GetByteCount(key) + _prefix.Length > KeyRules.MaxKeyBytes)
+        if (System.Text.Encoding.UTF8.GetByteCount(key) + _prefix.Length > ObjectKeyRules.MaxKeyBytes)
         {
-            throw InvalidKey(operation, key, $"the key with the store's prefix is longer than {KeyRules.MaxKeyBytes} UTF-8 bytes");
+            throw InvalidKey(operation, key, $"the key with the store's prefix is longer than {ObjectKeyRules.MaxKeyBytes} UTF-8 bytes");
         }
     }
 

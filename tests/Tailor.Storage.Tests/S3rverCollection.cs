@@ -1,0 +1,8 @@
+using Tailor.Testing;
+using Xunit;
+
+namespace Tailor.Storage.Tests;
+
+/// <summary>One s3rver for every S3 test class of this assembly.</summary>
+[CollectionDefinition(S3rverFixture.Collection)]
+public sealed class S3rverCollection : ICollectionFixture<S3rverFixture>;
