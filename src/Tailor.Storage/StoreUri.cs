@@ -127,7 +127,8 @@ public sealed record StoreUri
             return Fail($"'{Redact(uri)}': a file store URI takes no parameters.", out error);
         }
 
-        var path = parsed.LocalPath;
+        // With a "localhost" host, LocalPath reads as a UNC share; the path is what follows the host.
+        var path = string.IsNullOrEmpty(parsed.Host) ? parsed.LocalPath : Uri.UnescapeDataString(parsed.AbsolutePath);
         if (!Path.IsPathFullyQualified(path))
         {
             return Fail($"'{Redact(uri)}' does not name an absolute folder (use file:///absolute/path).", out error);

@@ -15,8 +15,8 @@ namespace Tailor.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every request runs through a <see cref="RetryPolicy"/> (the AWS SDK's own retries are off, so every
-/// attempt is ours to count and bound) and is counted on the <c>Tailor.Storage</c> meter. Bodies are sent
+/// Every request runs through a <see cref="RetryPolicy"/> (the AWS SDK's own retries, stale-connection
+/// retries included, are off, so every attempt is ours to count and bound) and is counted on the <c>Tailor.Storage</c> meter. Bodies are sent
 /// without <c>aws-chunked</c> framing, which some S3-compatible servers store as if it were the object.
 /// </para>
 /// <para>
@@ -69,8 +69,11 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
         {
             ForcePathStyle = _options.ForcePathStyle ?? _options.Endpoint is not null,
 
-            // Our RetryPolicy retries, with full jitter and a total budget, and counts every attempt.
+            // Our RetryPolicy retries, with full jitter and a total budget, and counts every attempt. The
+            // SDK would otherwise also repeat any "connection reset" up to 10 times outside MaxErrorRetry,
+            // unseen by the budget and the counters.
             MaxErrorRetry = 0,
+            MaxStaleConnectionRetries = 0,
         };
         if (_options.Retry.AttemptTimeout != Timeout.InfiniteTimeSpan)
         {
