@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.S3;
 using Tailor.Storage;
@@ -23,115 +20,51 @@ namespace Tailor.Testing;
 /// (<see cref="CreateStoreAsync"/>) so tests never see each other's objects.
 /// </para>
 /// <para>
-/// The server runs under a small shell watchdog that stops it when this process goes away, even if the
-/// test host crashes before dispose, and with Node's OpenSSL legacy provider enabled, without which
-/// s3rver's DES-encrypted list continuation tokens fail (every listing past one page would be a 500).
-/// s3rver 3.7.1 ignores <c>If-None-Match</c>, and implements neither
+/// The server is an <see cref="S3rverProcess"/> (watchdog, OpenSSL legacy provider: see there).
+/// s3rver 3.7.1 only approximates S3: it ignores <c>If-None-Match</c>, is not atomic when several puts
+/// race on one key, lists a folder before a sibling key with a character below <c>/</c> (S3 sorts by
+/// bytes), and implements neither <c>If-None-Match</c>, and implements neither
 /// AbortMultipartUpload (405) nor ListMultipartUploads (501); <see cref="PendingUploadIds"/> reads its
 /// data folder instead.
 /// </para>
 /// </remarks>
-public sealed partial class S3rverFixture : IAsyncLifetime
+public sealed class S3rverFixture : IAsyncLifetime
 {
     /// <summary>The name to give the xunit collection that shares one server.</summary>
     public const string Collection = "s3rver";
 
     /// <summary>s3rver's fixed access key id.</summary>
-    public const string AccessKey = "S3RVER";
+    public const string AccessKey = S3rverProcess.AccessKey;
 
     /// <summary>s3rver's fixed secret key.</summary>
-    public const string SecretKey = "S3RVER";
+    public const string SecretKey = S3rverProcess.SecretKey;
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly TempFolder _data = new("s3rver");
-    private readonly StringBuilder _log = new();
-    private Process? _process;
+    private S3rverProcess? _server;
 
     /// <summary>The server's endpoint, e.g. <c>http://127.0.0.1:41234</c>; set once started.</summary>
-    public Uri Endpoint { get; private set; } = null!;
+    public Uri Endpoint => Server.Endpoint;
 
     /// <summary>The folder s3rver keeps buckets and objects in.</summary>
-    public string DataDirectory => _data.Path;
+    public string DataDirectory => Server.DataDirectory;
+
+    /// <summary>The running server.</summary>
+    public S3rverProcess Server => _server ?? throw new InvalidOperationException("The s3rver fixture is not started.");
 
     /// <summary>Credentials s3rver accepts.</summary>
-    public static AWSCredentials Credentials { get; } = new BasicAWSCredentials(AccessKey, SecretKey);
+    public static AWSCredentials Credentials => S3rverProcess.Credentials;
 
     /// <summary>Starts the server and waits until it answers.</summary>
     /// <returns>A task that completes when the server is ready.</returns>
-    public async Task InitializeAsync()
-    {
-        var s3rver = FindS3rver();
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-
-        // s3rver's list continuation tokens are DES-encrypted, which Node 17+ (OpenSSL 3) refuses unless
-        // the legacy provider is enabled: without it every listing longer than one page is a 500.
-        var nodeOptions = Environment.GetEnvironmentVariable("NODE_OPTIONS");
-        start.Environment["NODE_OPTIONS"] = string.IsNullOrEmpty(nodeOptions) ? "--openssl-legacy-provider" : nodeOptions + " --openssl-legacy-provider";
-
-        // The watchdog: s3rver runs in the background; when our end of stdin closes (dispose, or this
-        // process dying) `cat` returns and the server is stopped, so no test run leaves one behind.
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("\"$@\" & child=$!; trap 'kill $child 2>/dev/null' EXIT; cat >/dev/null; kill $child 2>/dev/null; wait $child");
-        start.ArgumentList.Add("s3rver-watchdog");
-        foreach (var argument in new[] { s3rver, "-d", _data.Path, "-a", "127.0.0.1", "-p", "0", "-s" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var port = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => OnOutput(e.Data, port);
-        _process.ErrorDataReceived += (_, e) => OnOutput(e.Data, null);
-        _process.Exited += (_, _) => port.TrySetException(new InvalidOperationException($"s3rver exited before it listened:\n{Log}"));
-        if (!_process.Start())
-        {
-            throw new InvalidOperationException("Could not start /bin/sh for s3rver.");
-        }
-
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        int listening;
-        try
-        {
-            listening = await port.Task.WaitAsync(StartTimeout);
-        }
-        catch (TimeoutException)
-        {
-            throw new InvalidOperationException($"s3rver did not report its port within {StartTimeout.TotalSeconds} s:\n{Log}");
-        }
-
-        Endpoint = new Uri($"http://127.0.0.1:{listening}");
-        await WaitUntilAnsweringAsync();
-    }
+    public async Task InitializeAsync() => _server = await S3rverProcess.StartAsync();
 
     /// <summary>Stops the server and deletes its data folder.</summary>
     /// <returns>A task that completes when the server is gone.</returns>
     public async Task DisposeAsync()
     {
-        if (_process is { } process)
+        if (_server is not null)
         {
-            try
-            {
-                process.StandardInput.Close();
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await process.WaitForExitAsync(wait.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
+            await _server.DisposeAsync();
         }
-
-        _data.Dispose();
     }
 
     /// <summary>Creates a new, empty bucket with a unique name.</summary>
@@ -179,8 +112,7 @@ public sealed partial class S3rverFixture : IAsyncLifetime
 
     /// <summary>A raw AWS SDK client for this server, for inspecting what the store did.</summary>
     /// <returns>A client the caller disposes.</returns>
-    public AmazonS3Client CreateClient() =>
-        new(Credentials, new AmazonS3Config { ServiceURL = Endpoint.AbsoluteUri, ForcePathStyle = true, AuthenticationRegion = "us-east-1" });
+    public AmazonS3Client CreateClient() => Server.CreateClient();
 
     /// <summary>
     /// Multipart uploads of a bucket that were started and neither completed nor aborted, read from
@@ -190,78 +122,10 @@ public sealed partial class S3rverFixture : IAsyncLifetime
     /// <returns>The upload ids.</returns>
     public IReadOnlyList<string> PendingUploadIds(string bucket)
     {
-        var uploads = Path.Combine(_data.Path, bucket, "._S3rver_uploads");
+        var uploads = Path.Combine(DataDirectory, bucket, "._S3rver_uploads");
         return Directory.Exists(uploads) ? [.. Directory.EnumerateDirectories(uploads).Select(Path.GetFileName).OfType<string>()] : [];
     }
 
     /// <summary>What the server printed so far, for failure messages.</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
-
-    private static string FindS3rver()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "node_modules", ".bin", "s3rver");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-
-            if (File.Exists(Path.Combine(folder.FullName, "package-lock.json")))
-            {
-                throw new InvalidOperationException(
-                    $"s3rver is not installed: run `npm ci` in {folder.FullName} (the README's test command does it).");
-            }
-        }
-
-        throw new InvalidOperationException("Could not find node_modules/.bin/s3rver above the test binaries: run `npm ci` in the repository root.");
-    }
-
-    [GeneratedRegex(@"listening on [^\s:]+:(\d+)")]
-    private static partial Regex ListeningLine();
-
-    private void OnOutput(string? line, TaskCompletionSource<int>? port)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-
-        if (port is not null && ListeningLine().Match(line) is { Success: true } match)
-        {
-            port.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
-        }
-    }
-
-    private async Task WaitUntilAnsweringAsync()
-    {
-        using var client = CreateClient();
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                await client.ListBucketsAsync();
-                return;
-            }
-            catch (Exception ex) when (deadline.Elapsed < StartTimeout && ex is HttpRequestException or AmazonServiceException)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
+    public string Log => Server.Log;
 }
