@@ -100,6 +100,31 @@ public sealed class LocalObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Conditional_create_has_exactly_one_winner_under_stress()
+    {
+        // File.Move without overwrite lets several racers win on Linux; this is the test that showed it.
+        await using var store = new LocalObjectStore(_folder.Path, new LocalObjectStoreOptions { FlushToDisk = false });
+        for (var round = 0; round < 150; round++)
+        {
+            var key = $"stress/{round:D3}.json";
+            using var start = new ManualResetEventSlim();
+            var racers = Enumerable.Range(0, 8).Select(i => Task.Factory.StartNew(
+                () =>
+                {
+                    start.Wait();
+                    return store.TryCreateAsync(key, Utf8($"racer {i}")).GetAwaiter().GetResult();
+                },
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            start.Set();
+            var won = await Task.WhenAll(racers);
+            var winner = Assert.Single(Enumerable.Range(0, 8), i => won[i]);
+            Assert.Equal(Utf8($"racer {winner}"), await ReadAllAsync(store, key));
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_folder.Path, LocalObjectStore.TemporaryFolderName), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task Listing_orders_a_folder_as_its_key_prefix_with_a_slash()
     {
         await using var store = new LocalObjectStore(_folder.Path);
