@@ -105,6 +105,28 @@ public abstract class ObjectStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_read_stream_outlives_its_token_and_reads_synchronously_too()
+    {
+        var content = Bytes((2 * MiB) + 3, 8);
+        await Store.PutAsync("stream/object.bin", content);
+        using var cancel = new CancellationTokenSource();
+        await using var stream = await Store.OpenReadAsync("stream/object.bin", 1, null, cancel.Token);
+        await cancel.CancelAsync();
+
+        var read = new byte[content.Length - 1];
+        var total = 0;
+        int n;
+        while ((n = stream.Read(read, total, Math.Min(100_000, read.Length - total))) > 0)
+        {
+            total += n;
+        }
+
+        Assert.Equal(read.Length, total);
+        Assert.True(content.AsSpan(1).SequenceEqual(read));
+        Assert.Equal(0, stream.Read(new byte[10], 0, 10));
+    }
+
+    [Fact]
     public async Task Ranged_reads_of_an_empty_object_are_empty()
     {
         await Store.PutAsync("range/empty.bin", ReadOnlyMemory<byte>.Empty);
