@@ -75,6 +75,38 @@ public sealed class PartedUploadTests
         Assert.Equal(Bytes(64 * 1024, 4), await ReadAllAsync(inner, "one-part.bin"));
     }
 
+    [Fact]
+    public async Task Writes_whose_answers_were_lost_are_reported_as_done()
+    {
+        // Every injected failure strikes after the inner store carried out the call.
+        var inner = new InMemoryObjectStore();
+        var options = new FaultInjectionOptions { LostAnswerShare = 1.0, Seed = 11 };
+        options.FailureRates[StoreOperation.Create] = 0.5;
+        options.FailureRates[StoreOperation.CompleteUpload] = 0.5;
+        var faults = new FaultInjectingObjectStore(inner, options);
+        await using var store = new RetryingObjectStore(faults, new RetryOptions { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero, Seed = 1 },
+            new MultipartOptions { PartSize = 64 * 1024 });
+
+        for (var i = 0; i < 12; i++)
+        {
+            // A create that took effect but lost its answer finds its own object on retry: still "created".
+            Assert.True(await store.TryCreateAsync($"lost/create-{i}", Bytes(100, i)));
+
+            // A complete that took effect finds its upload gone on retry, and the object of its size in place.
+            var content = Bytes((200 * 1024) + i, i);
+            await UploadAsync(store, $"lost/upload-{i}", content);
+            Assert.Equal(content, await ReadAllAsync(inner, $"lost/upload-{i}"));
+        }
+
+        Assert.True(faults.InjectedFailuresOf(StoreOperation.Create) > 0);
+        Assert.True(faults.InjectedFailuresOf(StoreOperation.CompleteUpload) > 0);
+        Assert.Empty(inner.PendingUploadIds);
+
+        // And a create that finds someone else's content is still refused.
+        await inner.PutAsync("lost/other", Bytes(10, 99));
+        Assert.False(await store.TryCreateAsync("lost/other", Bytes(10, 98)));
+    }
+
     /// <summary>A pool that counts what is rented and not yet returned.</summary>
     private sealed class CountingPool : ArrayPool<byte>
     {
