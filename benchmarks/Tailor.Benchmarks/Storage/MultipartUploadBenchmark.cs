@@ -45,11 +45,11 @@ public static class MultipartUploadBenchmark
     /// <summary>Starts s3rver, uploads to it through an S3 store with injected latency, and stops it.</summary>
     /// <param name="objectBytes">The object's size. Default 200 MiB.</param>
     /// <param name="latency">Latency added to every call. Default 20 ms.</param>
-    /// <param name="rounds">Runs of each variant; the best is kept. Default 2.</param>
+    /// <param name="rounds">Runs of each variant; the best is kept. Default 3.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The figures.</returns>
     public static async Task<MultipartUploadBenchmarkResult> RunAgainstS3rverAsync(
-        long objectBytes = 200L * MiB, TimeSpan? latency = null, int rounds = 2, CancellationToken cancellationToken = default)
+        long objectBytes = 200L * MiB, TimeSpan? latency = null, int rounds = 3, CancellationToken cancellationToken = default)
     {
         await using var server = await S3rverProcess.StartAsync();
         using (var client = server.CreateClient())
