@@ -392,8 +392,11 @@ public sealed class CompactionRunner
 
         private void SpillIfNeeded(SeriesReader reader, long share)
         {
-            // Buffers grow by half, so keep what is used below two thirds of the share.
-            if (reader.Buffer.UsedBytes + reader.Table.Bytes < share * 2 / 3)
+            // The series table stays in memory (it holds every series' key and metadata); the runs get
+            // what is left of the share. Buffers grow by half, so spill at two thirds of it, and never
+            // for less than 4 MiB of runs, or a table larger than the share would spill every payload.
+            var limit = Math.Max(4L << 20, (share - reader.Table.Bytes) * 2 / 3);
+            if (reader.Buffer.UsedBytes < limit)
             {
                 return;
             }
