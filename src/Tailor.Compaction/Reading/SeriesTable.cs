@@ -37,7 +37,6 @@ internal struct SeriesInfo
     public long MetadataIntake;
     public long MetadataOffset;
     public int MetadataLength;
-    public int Rank;
 }
 
 /// <summary>

@@ -26,7 +26,7 @@ internal static unsafe class SpillFile
     /// <returns>The bytes written.</returns>
     public static long Write(SeriesReader reader, string path)
     {
-        var byRank = MemoryRunSource.SortRuns(reader);
+        MemoryRunSource.SortRuns(reader);
         var buffer = reader.Buffer;
         var table = reader.Table;
         long written = 0;
@@ -38,14 +38,14 @@ internal static unsafe class SpillFile
             var runs = buffer.Runs;
             while (i < runs.Count)
             {
-                var rank = runs[i].Series;
+                var series = runs[i].Series;
                 var end = i + 1;
-                while (end < runs.Count && runs[end].Series == rank)
+                while (end < runs.Count && runs[end].Series == series)
                 {
                     end++;
                 }
 
-                var key = table[byRank[rank]].Key;
+                var key = table[series].Key;
                 BinaryPrimitives.WriteUInt32LittleEndian(header, key.Org);
                 BinaryPrimitives.WriteUInt64LittleEndian(header[4..], key.Metric);
                 BinaryPrimitives.WriteUInt64LittleEndian(header[12..], key.Context);
