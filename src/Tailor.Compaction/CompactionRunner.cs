@@ -175,7 +175,7 @@ public sealed class CompactionRunner
     {
         private readonly CompactionOptions _options = runner._options;
         private readonly Dictionary<string, long> _storeCalls = [];
-        private readonly List<string> _spills = [];
+        private readonly List<SpillInfo> _spills = [];
         private long _spillBytes;
         private long _spillTicks;
         private long _sortTicks;
@@ -250,39 +250,17 @@ public sealed class CompactionRunner
                 await Task.WhenAll(tasks).ConfigureAwait(false);
                 var read = Stopwatch.GetElapsedTime(readStarted);
 
-                // Merge and encode: every source in key order into S-file parts.
+                // Merge and encode: the key space is cut into ranges of about equal points; workers merge
+                // and encode ranges in parallel, and the parts are written in key order as ranges finish.
                 var encodeStarted = Stopwatch.GetTimestamp();
-                var sources = new List<RunSource>();
                 var sortStarted = Stopwatch.GetTimestamp();
-                foreach (var reader in readers)
-                {
-                    if (reader.Buffer.Runs.Count > 0)
-                    {
-                        sources.Add(new MemoryRunSource(reader));
-                    }
-                }
-
+                Parallel.ForEach(readers, new ParallelOptions { MaxDegreeOfParallelism = threads }, MemoryRunSource.SortRuns);
                 _sortTicks += Stopwatch.GetTimestamp() - sortStarted;
-                foreach (var spill in _spills)
-                {
-                    sources.Add(new SpillRunSource(spill));
-                }
-
+                var tables = readers.Select(r => r.Table).ToArray();
+                var boundaries = KeyRanges.Build(tables, _options.Parallelism * 4);
                 await using var parts = new PartWriter(runner._store, job, _options, folder);
                 parts.Start(cancellationToken);
-                using var merger = new SeriesMerger(sources, [.. readers.Select(r => r.Table)]);
-                try
-                {
-                    merger.Run(parts, cancellationToken);
-                }
-                finally
-                {
-                    foreach (var source in sources)
-                    {
-                        source.Dispose();
-                    }
-                }
-
+                var merged = await MergeAndEncodeAsync(readers, tables, boundaries, parts, cancellationToken).ConfigureAwait(false);
                 var encode = Stopwatch.GetElapsedTime(encodeStarted);
                 var uploadStarted = Stopwatch.GetTimestamp();
                 var written = await parts.FinishAsync().ConfigureAwait(false);
@@ -338,13 +316,13 @@ public sealed class CompactionRunner
                     Splits = splits.Count,
                     UnreadableSegments = unreadable,
                     PointsIn = counts.Points,
-                    PointsOut = merger.PointsOut,
-                    DuplicatesDropped = merger.Duplicates,
+                    PointsOut = merged.Points,
+                    DuplicatesDropped = merged.Duplicates,
                     OutOfWindow = counts.OutOfWindow,
                     DamagedRecords = lost + counts.BadPayloads,
                     DamagedRegions = regions,
                     DamagedBytes = damagedBytes,
-                    Series = merger.Series,
+                    Series = merged.Series,
                     BytesIn = job.InputBytes,
                     BytesOut = parts.BytesWritten,
                     Spills = _spills.Count,
@@ -382,7 +360,7 @@ public sealed class CompactionRunner
 
                 foreach (var spill in _spills)
                 {
-                    SpillFile.TryDelete(spill);
+                    SpillFile.TryDelete(spill.Path);
                 }
             }
         }
@@ -402,20 +380,125 @@ public sealed class CompactionRunner
             }
 
             var started = Stopwatch.GetTimestamp();
-            string path;
+            var path = Path.Combine(folder, $"spill-{Guid.NewGuid():N}.run");
+            var spill = SpillFile.Write(reader, path);
             lock (_spills)
             {
-                path = Path.Combine(folder, $"spill-{_spills.Count:D4}.run");
-                _spills.Add(path);
+                _spills.Add(spill);
             }
 
-            var bytes = SpillFile.Write(reader, path);
             reader.Buffer.Timestamps.Trim(1 << 16);
             reader.Buffer.Values.Trim(1 << 16);
             reader.Buffer.Runs.Trim(1 << 12);
-            Interlocked.Add(ref _spillBytes, bytes);
+            Interlocked.Add(ref _spillBytes, spill.Bytes);
             Interlocked.Add(ref _spillTicks, Stopwatch.GetTimestamp() - started);
             CompactionMetrics.Spills.Add(1);
+        }
+
+        private async Task<(long Series, long Points, long Duplicates)> MergeAndEncodeAsync(SeriesReader[] readers, SeriesTable[] tables,
+            CompactKey[] boundaries, PartWriter parts, CancellationToken cancellationToken)
+        {
+            var ranges = boundaries.Length + 1;
+            var workers = Math.Max(1, _options.Parallelism);
+            var results = new Task<(EncodedChunk Chunk, long Series, long Points, long Duplicates)>[ranges];
+            using var room = new SemaphoreSlim(workers + 1);
+            var spills = _spills.ToArray();
+            var free = new System.Collections.Concurrent.ConcurrentBag<EncodedChunk>();
+            var producer = Task.Run(
+                async () =>
+                {
+                    for (var i = 0; i < ranges; i++)
+                    {
+                        await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        var range = i;
+                        results[range] = Task.Run(
+                            () =>
+                            {
+                                CompactKey? lo = range == 0 ? null : boundaries[range - 1];
+                                CompactKey? hi = range == ranges - 1 ? null : boundaries[range];
+                                var sources = new List<RunSource>(readers.Length + spills.Length);
+                                try
+                                {
+                                    foreach (var reader in readers)
+                                    {
+                                        sources.Add(new MemoryRunSource(reader, lo, hi));
+                                    }
+
+                                    foreach (var spill in spills)
+                                    {
+                                        sources.Add(new SpillRunSource(spill, lo, hi));
+                                    }
+
+                                    var chunk = free.TryTake(out var reused) ? reused : new EncodedChunk(_options.Codec);
+                                    chunk.Clear();
+                                    using var merger = new SeriesMerger(sources, tables);
+                                    merger.Run(chunk, cancellationToken);
+                                    return (chunk, merger.Series, merger.PointsOut, merger.Duplicates);
+                                }
+                                finally
+                                {
+                                    foreach (var source in sources)
+                                    {
+                                        source.Dispose();
+                                    }
+                                }
+                            },
+                            cancellationToken);
+                    }
+                },
+                cancellationToken);
+
+            long series = 0;
+            long points = 0;
+            long duplicates = 0;
+            try
+            {
+                for (var i = 0; i < ranges; i++)
+                {
+                    while (Volatile.Read(ref results[i]) is null)
+                    {
+                        await Task.WhenAny(producer, Task.Delay(1, cancellationToken)).ConfigureAwait(false);
+                        if (producer.IsFaulted)
+                        {
+                            await producer.ConfigureAwait(false);
+                        }
+                    }
+
+                    var (chunk, s, p, d) = await results[i].ConfigureAwait(false);
+                    parts.Accept(chunk);
+                    free.Add(chunk);
+                    room.Release();
+                    series += s;
+                    points += p;
+                    duplicates += d;
+                }
+
+                await producer.ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var task in results)
+                {
+                    if (task is not null)
+                    {
+                        try
+                        {
+                            free.Add((await task.ConfigureAwait(false)).Chunk);
+                        }
+                        catch (Exception)
+                        {
+                            // The failure surfaces from the loop above.
+                        }
+                    }
+                }
+
+                foreach (var chunk in free.Distinct())
+                {
+                    chunk.Dispose();
+                }
+            }
+
+            return (series, points, duplicates);
         }
 
         private async Task<List<string>> FetchAsync(CancellationToken cancellationToken)

@@ -44,14 +44,39 @@ internal sealed unsafe class MemoryRunSource : RunSource
     private long _index;
     private long _end;
 
-    public MemoryRunSource(SeriesReader reader)
+    private readonly long _limit;
+
+    /// <summary>A view of the reader's runs whose keys lie in [<paramref name="lo"/>, <paramref name="hi"/>); the runs must be sorted (<see cref="SortRuns"/>).</summary>
+    public MemoryRunSource(SeriesReader reader, CompactKey? lo = null, CompactKey? hi = null)
     {
         _reader = reader;
-        SortRuns(reader);
-        Seek(0);
+        _limit = hi is { } h ? LowerBound(reader, h) : reader.Buffer.Runs.Count;
+        Seek(lo is { } l ? LowerBound(reader, l) : 0);
     }
 
-    public override bool HasCurrent => _index < _reader.Buffer.Runs.Count;
+    /// <summary>The index of the first run whose series key is at least <paramref name="key"/>.</summary>
+    private static long LowerBound(SeriesReader reader, in CompactKey key)
+    {
+        var runs = reader.Buffer.Runs;
+        long lo = 0;
+        var hi = runs.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (reader.Table[runs[mid].Series].Key.CompareTo(key) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    public override bool HasCurrent => _index < _limit;
 
     public override CompactKey CurrentKey => _reader.Table[_reader.Buffer.Runs[_index].Series].Key;
 
@@ -88,7 +113,7 @@ internal sealed unsafe class MemoryRunSource : RunSource
     {
         _index = index;
         var runs = _reader.Buffer.Runs;
-        if (index >= runs.Count)
+        if (index >= _limit)
         {
             _end = index;
             return;
@@ -96,7 +121,7 @@ internal sealed unsafe class MemoryRunSource : RunSource
 
         var series = runs[index].Series;
         var end = index + 1;
-        while (end < runs.Count && runs[end].Series == series)
+        while (end < _limit && runs[end].Series == series)
         {
             end++;
         }

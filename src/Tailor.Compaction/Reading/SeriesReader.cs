@@ -114,6 +114,7 @@ internal sealed class SeriesReader : IDisposable
 
             Buffer.Timestamps.Count += kept;
             Buffer.Values.Count += kept;
+            Table[id].Points += kept;
             Buffer.Runs.Add(new Run { Series = id, Count = kept, Start = start, Intake = intake, FirstTimestamp = first, LastTimestamp = last, Sorted = sorted });
         }
 

@@ -37,6 +37,7 @@ internal struct SeriesInfo
     public long MetadataIntake;
     public long MetadataOffset;
     public int MetadataLength;
+    public long Points;
 }
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Tailor.Compaction.Merging;
-using Tailor.Compaction.Reading;
 using Tailor.Format.IO;
 using Tailor.Format.Series;
 using Tailor.Storage;
@@ -20,7 +18,7 @@ public sealed record PartInfo(string Key, long Size, long Series, long Points, s
 /// Writes merged series into S-file parts of about the target size: each part is written to a local
 /// file, then uploaded while the next part is being written.
 /// </summary>
-internal sealed class PartWriter : IMergedSeriesSink, IAsyncDisposable
+internal sealed class PartWriter : IAsyncDisposable
 {
     private readonly IObjectStore _store;
     private readonly CompactionJob _job;
@@ -48,17 +46,23 @@ internal sealed class PartWriter : IMergedSeriesSink, IAsyncDisposable
 
     public void Start(CancellationToken cancellationToken) => _cancellation = cancellationToken;
 
-    public void Accept(in CompactKey key, ReadOnlySpan<byte> metadata, ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values)
+    /// <summary>Writes the series of an encoded chunk (the next key range) into parts.</summary>
+    public void Accept(EncodedChunk chunk)
     {
-        if (_writer is null)
+        for (long i = 0; i < chunk.Count; i++)
         {
-            Open();
-        }
+            if (_writer is null)
+            {
+                Open();
+            }
 
-        _writer!.AddSeries(new SeriesKey(key.Org, key.Metric, key.Context), metadata, timestamps, values);
-        if (_writer.Length >= _options.TargetPartBytes)
-        {
-            Close();
+            ref var series = ref chunk[i];
+            var key = new SeriesKey(series.Key.Org, series.Key.Metric, series.Key.Context);
+            _writer!.AddEncodedSeries(key, chunk.Metadata(series), chunk.Block(series), series.Count, series.First, series.Last);
+            if (_writer.Length >= _options.TargetPartBytes)
+            {
+                Close();
+            }
         }
     }
 
