@@ -22,7 +22,7 @@ internal struct EncodedSeries
 /// The series of one key range, merged and encoded by one worker: blocks and metadata in native
 /// buffers, in key order, ready to be written into S-file parts.
 /// </summary>
-internal sealed unsafe class EncodedChunk(ISeriesCodec codec) : IMergedSeriesSink, IDisposable
+internal sealed unsafe class EncodedChunk(ISeriesCodec codec) : IRangeSink
 {
     private readonly NativeBuffer<byte> _blocks = new(1 << 20);
     private readonly NativeBuffer<byte> _metadata = new(1 << 16);
