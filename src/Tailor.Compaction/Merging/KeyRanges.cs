@@ -1,3 +1,4 @@
+using Tailor.Compaction.Memory;
 using Tailor.Compaction.Reading;
 
 namespace Tailor.Compaction.Merging;
@@ -6,7 +7,7 @@ namespace Tailor.Compaction.Merging;
 internal static class KeyRanges
 {
     /// <summary>Boundaries b0 &lt; b1 &lt; …: range i is [b(i-1), b(i)), the first open below and the last open above.</summary>
-    public static CompactKey[] Build(IReadOnlyList<SeriesTable> tables, int ranges)
+    public static CompactKey[] Build(SeriesTable[] tables, int ranges)
     {
         var total = 0;
         foreach (var table in tables)
@@ -19,19 +20,19 @@ internal static class KeyRanges
             return [];
         }
 
-        var keys = new (CompactKey Key, long Points)[total];
-        var n = 0;
+        using var buffer = new NativeBuffer<(CompactKey Key, long Points)>(total);
         long points = 0;
         foreach (var table in tables)
         {
             for (var id = 0; id < table.Count; id++)
             {
-                keys[n++] = (table[id].Key, table[id].Points);
+                buffer.Add((table[id].Key, table[id].Points));
                 points += table[id].Points;
             }
         }
 
-        Array.Sort(keys, static (a, b) => a.Key.CompareTo(b.Key));
+        var keys = buffer.AsSpan(0, total);
+        keys.Sort(new ByKey());
         var boundaries = new List<CompactKey>(ranges);
         var per = Math.Max(1, points / ranges);
         long running = 0;
@@ -51,5 +52,10 @@ internal static class KeyRanges
         }
 
         return [.. boundaries];
+    }
+
+    private readonly struct ByKey : IComparer<(CompactKey Key, long Points)>
+    {
+        public int Compare((CompactKey Key, long Points) x, (CompactKey Key, long Points) y) => x.Key.CompareTo(y.Key);
     }
 }

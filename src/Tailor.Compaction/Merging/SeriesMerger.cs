@@ -17,11 +17,11 @@ internal interface IMergedSeriesSink
 internal sealed class SeriesMerger : IDisposable
 {
     private readonly List<RunSource> _sources;
-    private readonly IReadOnlyList<SeriesTable> _tables;
+    private readonly SeriesTable[] _tables;
     private readonly NativeBuffer<RunView> _runs = new(256);
     private readonly PointMerger _points = new();
 
-    public SeriesMerger(List<RunSource> sources, IReadOnlyList<SeriesTable> tables)
+    public SeriesMerger(List<RunSource> sources, SeriesTable[] tables)
     {
         _sources = sources;
         _tables = tables;
@@ -35,7 +35,15 @@ internal sealed class SeriesMerger : IDisposable
 
     public void Run(IMergedSeriesSink sink, CancellationToken cancellationToken)
     {
-        var active = new List<RunSource>(_sources.Where(s => s.HasCurrent));
+        var active = new List<RunSource>(_sources.Count);
+        foreach (var source in _sources)
+        {
+            if (source.HasCurrent)
+            {
+                active.Add(source);
+            }
+        }
+
         var current = new List<RunSource>(active.Count);
         while (active.Count > 0)
         {
@@ -95,8 +103,9 @@ internal sealed class SeriesMerger : IDisposable
         var best = ReadOnlySpan<byte>.Empty;
         var bestIntake = long.MinValue;
         var found = false;
-        foreach (var table in _tables)
+        for (var t = 0; t < _tables.Length; t++)
         {
+            var table = _tables[t];
             var id = table.Find(key);
             if (id < 0 || table[id].MetadataLength < 0)
             {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tailor.Format.Zstd;
 
 namespace Tailor.Format.Payloads;
@@ -7,8 +8,9 @@ namespace Tailor.Format.Payloads;
 /// </summary>
 /// <remarks>
 /// Not thread-safe: one decoder per thread. A reader returned by <see cref="TryDecode"/> is valid
-/// until the next call on the same decoder. The buffer grows to the largest body seen (never past
-/// <see cref="MaxPayloadBytes"/>) and is then reused, so decoding allocates nothing in steady state.
+/// until the next call on the same decoder. The buffer, rented from <see cref="ArrayPool{T}.Shared"/>,
+/// grows to the largest body seen (never past <see cref="MaxPayloadBytes"/>) and is then reused, so
+/// decoding allocates nothing in steady state; Dispose returns it.
 /// </remarks>
 public sealed class PayloadDecoder : IDisposable
 {
@@ -22,7 +24,7 @@ public sealed class PayloadDecoder : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPayloadBytes, PayloadFormat.HeaderLength);
         MaxPayloadBytes = maxPayloadBytes;
-        _buffer = new byte[Math.Min(64 * 1024, maxPayloadBytes)];
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(64 * 1024, maxPayloadBytes));
     }
 
     /// <summary>The body of the last payload decoded (valid until the next call).</summary>
@@ -54,8 +56,16 @@ public sealed class PayloadDecoder : IDisposable
         return status != PayloadStatus.Ok ? status : reader.Validate(out summary);
     }
 
-    /// <summary>Frees the native decompression context.</summary>
-    public void Dispose() => _decompressor.Dispose();
+    /// <summary>Frees the native decompression context and returns the body buffer to the pool.</summary>
+    public void Dispose()
+    {
+        _decompressor.Dispose();
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
 
     private PayloadStatus Decompress(ReadOnlySpan<byte> frame, out int length)
     {
@@ -80,10 +90,11 @@ public sealed class PayloadDecoder : IDisposable
         var needed = declared >= 0 ? (int)declared : MaxPayloadBytes;
         if (_buffer.Length < needed)
         {
-            _buffer = new byte[Math.Min(MaxPayloadBytes, Math.Max(needed, _buffer.Length * 2))];
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(MaxPayloadBytes, Math.Max(needed, _buffer.Length * 2)));
         }
 
-        var status = _decompressor.Decompress(frame, _buffer, out length);
+        var status = _decompressor.Decompress(frame, _buffer.AsSpan(0, Math.Min(_buffer.Length, MaxPayloadBytes)), out length);
         return status switch
         {
             ZstdFrameStatus.Ok => PayloadStatus.Ok,

@@ -22,7 +22,7 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
         : base(length, state, windowBytes)
     {
         _file = file;
-        _buffer = new byte[Math.Min(windowBytes, (int)Math.Min(length, int.MaxValue))];
+        _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, Math.Min(windowBytes, (int)Math.Min(length, int.MaxValue))));
     }
 
     /// <summary>Reads the file's layout (two positioned reads: head and tail).</summary>
@@ -54,8 +54,16 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
         }
     }
 
-    /// <summary>Closes the file.</summary>
-    public void Dispose() => _file.Dispose();
+    /// <summary>Closes the file and returns the window buffer to the pool.</summary>
+    public void Dispose()
+    {
+        _file.Dispose();
+        if (_buffer.Length > 0)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
 
     /// <inheritdoc />
     protected override ReadOnlySpan<byte> GetSpan(long offset, int length)
@@ -67,7 +75,8 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
 
         if (_buffer.Length < length)
         {
-            _buffer = new byte[length];
+            System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         }
 
         var read = 0;

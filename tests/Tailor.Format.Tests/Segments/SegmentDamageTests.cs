@@ -5,6 +5,7 @@ using Tailor.Format.Tests.Support;
 
 namespace Tailor.Format.Tests.Segments;
 
+[Collection(SequentialCollection.Name)]
 public sealed class SegmentDamageTests
 {
     private static readonly ReaderKind[] LayoutAware = [ReaderKind.Span, ReaderKind.Sequence, ReaderKind.Stream, ReaderKind.Mapped, ReaderKind.MemoryWindows, ReaderKind.FileWindows];
