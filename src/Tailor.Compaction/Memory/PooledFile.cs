@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
 namespace Tailor.Compaction.Memory;
@@ -15,7 +14,7 @@ internal sealed class PooledFileReader : IDisposable
     public PooledFileReader(string path, long offset = 0, int bufferBytes = 1 << 20)
     {
         _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
-        _buffer = ArrayPool<byte>.Shared.Rent(bufferBytes);
+        _buffer = CompactionBuffers.Pool.Rent(bufferBytes);
         _filePosition = offset;
     }
 
@@ -67,7 +66,7 @@ internal sealed class PooledFileReader : IDisposable
         _file.Dispose();
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            CompactionBuffers.Pool.Return(_buffer);
             _buffer = [];
         }
     }
@@ -83,7 +82,7 @@ internal sealed class PooledFileWriter : IDisposable
     public PooledFileWriter(string path, int bufferBytes = 1 << 20)
     {
         _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-        _buffer = ArrayPool<byte>.Shared.Rent(bufferBytes);
+        _buffer = CompactionBuffers.Pool.Rent(bufferBytes);
     }
 
     /// <summary>Bytes written (buffered included).</summary>
@@ -127,7 +126,7 @@ internal sealed class PooledFileWriter : IDisposable
             _file.Dispose();
             if (_buffer.Length > 0)
             {
-                ArrayPool<byte>.Shared.Return(_buffer);
+                CompactionBuffers.Pool.Return(_buffer);
                 _buffer = [];
             }
         }

@@ -123,17 +123,26 @@ public sealed class CompactionPlanner
     /// <summary>Reads a segment's trailer and footer with one ranged read (two when the footer is large).</summary>
     internal async Task<SegmentLayout> ReadLayoutAsync(ObjectInfo info, CancellationToken cancellationToken)
     {
+        var pool = Memory.CompactionBuffers.Pool;
         var tailLength = (int)Math.Min(info.Size, SegmentLayout.DefaultTailBytes);
-        var tail = new byte[tailLength];
-        var read = await _store.ReadAsync(info.Key, info.Size - tailLength, tail, cancellationToken).ConfigureAwait(false);
-        var layout = SegmentLayout.Parse([], tail.AsSpan(0, read), info.Size, out var needed);
-        if (needed > read)
+        var tail = pool.Rent(tailLength);
+        try
         {
-            tail = new byte[needed];
-            read = await _store.ReadAsync(info.Key, info.Size - needed, tail, cancellationToken).ConfigureAwait(false);
-            layout = SegmentLayout.Parse([], tail.AsSpan(0, read), info.Size, out _);
-        }
+            var read = await _store.ReadAsync(info.Key, info.Size - tailLength, tail.AsMemory(0, tailLength), cancellationToken).ConfigureAwait(false);
+            var layout = SegmentLayout.Parse([], tail.AsSpan(0, read), info.Size, out var needed);
+            if (needed > read)
+            {
+                pool.Return(tail);
+                tail = pool.Rent(needed);
+                read = await _store.ReadAsync(info.Key, info.Size - needed, tail.AsMemory(0, needed), cancellationToken).ConfigureAwait(false);
+                layout = SegmentLayout.Parse([], tail.AsSpan(0, read), info.Size, out _);
+            }
 
-        return layout;
+            return layout;
+        }
+        finally
+        {
+            pool.Return(tail);
+        }
     }
 }

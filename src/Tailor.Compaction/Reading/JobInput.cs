@@ -123,13 +123,13 @@ internal sealed class JobInput : IDisposable
                         {
                             cancellationToken.ThrowIfCancellationRequested();
                             var (f, start, end) = splits[s];
-                            using var cursor = FileSegmentCursor.Open(files[f], layouts[f]!, start, end);
+                            using var cursor = FileSegmentCursor.Open(files[f], layouts[f]!, start, end, pool: Memory.CompactionBuffers.Pool);
                             reader.Read(cursor, r => input.SpillIfNeeded(r, share, folder));
                             splitStats[s] = cursor.State.Stats;
                         }
                     },
                     cancellationToken,
-                    TaskCreationOptions.LongRunning,
+                    TaskCreationOptions.None,
                     TaskScheduler.Default);
             }
 

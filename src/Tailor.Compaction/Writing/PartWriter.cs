@@ -97,13 +97,14 @@ internal sealed class PartWriter : IAsyncDisposable
     {
         _path = Path.Combine(_folder, $"part-{_part:D5}.tsf");
         _file = new FileStream(_path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
-        _buffer = new StreamBufferWriter(_file, 4 << 20);
+        _buffer = new StreamBufferWriter(_file, 4 << 20, Memory.CompactionBuffers.Pool);
         _writer = new SFileWriter(_buffer, new SFileWriterOptions
         {
             Codec = _options.Codec,
             Shard = _job.Shard.Value,
             WindowStart = _job.Window.StartSeconds,
             WindowSeconds = (long)_job.Window.Length.TotalSeconds,
+            BufferPool = Memory.CompactionBuffers.Pool,
         });
     }
 
@@ -138,7 +139,7 @@ internal sealed class PartWriter : IAsyncDisposable
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
             using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            var buffer = Memory.CompactionBuffers.Pool.Rent(1 << 20);
             try
             {
                 await using var upload = await _store.StartUploadAsync(part.Key, cancellationToken).ConfigureAwait(false);
@@ -153,7 +154,7 @@ internal sealed class PartWriter : IAsyncDisposable
             }
             finally
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                Memory.CompactionBuffers.Pool.Return(buffer);
             }
 
             return part with { Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) };

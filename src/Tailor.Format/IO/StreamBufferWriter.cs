@@ -14,16 +14,19 @@ namespace Tailor.Format.IO;
 public sealed class StreamBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private readonly Stream _stream;
+    private readonly ArrayPool<byte> _pool;
     private byte[] _buffer;
     private int _written;
 
     /// <summary>Creates a writer over <paramref name="stream"/>.</summary>
     /// <param name="stream">Where the bytes go.</param>
     /// <param name="bufferSize">The buffer size; larger requests grow it. Default 1 MiB.</param>
-    public StreamBufferWriter(Stream stream, int bufferSize = 1024 * 1024)
+    /// <param name="pool">Where the buffer is rented from. Default <see cref="ArrayPool{T}.Shared"/>.</param>
+    public StreamBufferWriter(Stream stream, int bufferSize = 1024 * 1024, ArrayPool<byte>? pool = null)
     {
         _stream = stream;
-        _buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        _pool = pool ?? ArrayPool<byte>.Shared;
+        _buffer = _pool.Rent(bufferSize);
     }
 
     /// <summary>Bytes written to the stream or buffered so far.</summary>
@@ -68,7 +71,7 @@ public sealed class StreamBufferWriter : IBufferWriter<byte>, IDisposable
         if (_buffer.Length > 0)
         {
             Flush();
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
             _buffer = [];
         }
     }
@@ -85,8 +88,8 @@ public sealed class StreamBufferWriter : IBufferWriter<byte>, IDisposable
         Flush();
         if (_buffer.Length < sizeHint)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(sizeHint);
+            _pool.Return(_buffer);
+            _buffer = _pool.Rent(sizeHint);
         }
     }
 }

@@ -14,15 +14,17 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
     public const int DefaultWindowBytes = 4 << 20;
 
     private readonly SafeFileHandle _file;
+    private readonly System.Buffers.ArrayPool<byte> _pool;
     private byte[] _buffer;
     private long _bufferOffset = -1;
     private int _bufferLength;
 
-    private FileSegmentCursor(SafeFileHandle file, long length, SegmentReaderState state, int windowBytes)
+    private FileSegmentCursor(SafeFileHandle file, long length, SegmentReaderState state, int windowBytes, System.Buffers.ArrayPool<byte> pool)
         : base(length, state, windowBytes)
     {
         _file = file;
-        _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(1, Math.Min(windowBytes, (int)Math.Min(length, int.MaxValue))));
+        _pool = pool;
+        _buffer = pool.Rent(Math.Max(1, Math.Min(windowBytes, (int)Math.Min(length, int.MaxValue))));
     }
 
     /// <summary>Reads the file's layout (two positioned reads: head and tail).</summary>
@@ -39,13 +41,15 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
     /// <param name="end">The split's end (exclusive).</param>
     /// <param name="options">Reader options; default lenient.</param>
     /// <param name="windowBytes">The read window. Default 4 MiB.</param>
+    /// <param name="pool">Where the window buffer is rented from. Default <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</param>
     public static FileSegmentCursor Open(string path, SegmentLayout layout, long start = 0, long end = long.MaxValue,
-        SegmentReaderOptions? options = null, int windowBytes = DefaultWindowBytes)
+        SegmentReaderOptions? options = null, int windowBytes = DefaultWindowBytes, System.Buffers.ArrayPool<byte>? pool = null)
     {
         var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         try
         {
-            return new FileSegmentCursor(file, RandomAccess.GetLength(file), layout.CreateSplitState(start, end, options), windowBytes);
+            return new FileSegmentCursor(file, RandomAccess.GetLength(file), layout.CreateSplitState(start, end, options), windowBytes,
+                pool ?? System.Buffers.ArrayPool<byte>.Shared);
         }
         catch
         {
@@ -60,7 +64,7 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
         _file.Dispose();
         if (_buffer.Length > 0)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
             _buffer = [];
         }
     }
@@ -75,8 +79,8 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
 
         if (_buffer.Length < length)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            _pool.Return(_buffer);
+            _buffer = _pool.Rent(length);
         }
 
         var read = 0;
