@@ -1,9 +1,23 @@
+using System.Globalization;
+using System.Text.Json;
 using BenchmarkDotNet.Running;
+using Tailor.Benchmarks.Storage;
 
-if (args.Length > 0 && args[0] == "codecs")
+// Side-by-side runners by name; anything else goes to BenchmarkDotNet.
+switch (args)
 {
-    return Tailor.Benchmarks.Codecs.CodecComparisonCommand.Run(args[1..]);
-}
+    case ["codecs", .. var codecArgs]:
+        return Tailor.Benchmarks.Codecs.CodecComparisonCommand.Run(codecArgs);
+    case ["storage-multipart", .. var rest]:
+        {
+            // Optional: the injected latency in milliseconds (default 20).
+            TimeSpan? latency = rest is [var ms, ..] ? TimeSpan.FromMilliseconds(double.Parse(ms, CultureInfo.InvariantCulture)) : null;
+            var result = await MultipartUploadBenchmark.RunAgainstS3rverAsync(latency: latency);
+            Console.WriteLine(JsonSerializer.Serialize(result));
+            return 0;
+        }
 
-BenchmarkSwitcher.FromAssembly(typeof(Tailor.Benchmarks.Codecs.CodecBenchmarkBase).Assembly).Run(args);
-return 0;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Tailor.Benchmarks.Codecs.CodecBenchmarkBase).Assembly).Run(args);
+        return 0;
+}

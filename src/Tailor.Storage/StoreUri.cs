@@ -127,7 +127,8 @@ public sealed record StoreUri
             return Fail($"'{Redact(uri)}': a file store URI takes no parameters.", out error);
         }
 
-        var path = parsed.LocalPath;
+        // With a "localhost" host, LocalPath reads as a UNC share; the path is what follows the host.
+        var path = string.IsNullOrEmpty(parsed.Host) ? parsed.LocalPath : Uri.UnescapeDataString(parsed.AbsolutePath);
         if (!Path.IsPathFullyQualified(path))
         {
             return Fail($"'{Redact(uri)}' does not name an absolute folder (use file:///absolute/path).", out error);
@@ -161,7 +162,7 @@ public sealed record StoreUri
             return Fail($"'{Redact(uri)}': '{bucket}' is not a valid bucket name (3 to 63 lower-case letters, digits, dots and hyphens).", out error);
         }
 
-        if (prefix.Length > 0 && KeyRules.Check(prefix) is { } problem)
+        if (prefix.Length > 0 && ObjectKeyRules.Check(prefix) is { } problem)
         {
             return Fail($"'{Redact(uri)}': the prefix '{prefix}' is not acceptable: {problem}.", out error);
         }

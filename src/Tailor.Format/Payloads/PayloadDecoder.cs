@@ -14,6 +14,7 @@ public sealed class PayloadDecoder : IDisposable
 {
     private readonly ZstdFrameDecompressor _decompressor = new();
     private byte[] _buffer;
+    private int _lastLength;
 
     /// <summary>Creates a decoder.</summary>
     /// <param name="maxPayloadBytes">The largest decompressed body accepted; larger is damage. Default 16 MiB.</param>
@@ -23,6 +24,9 @@ public sealed class PayloadDecoder : IDisposable
         MaxPayloadBytes = maxPayloadBytes;
         _buffer = new byte[Math.Min(64 * 1024, maxPayloadBytes)];
     }
+
+    /// <summary>The body of the last payload decoded (valid until the next call).</summary>
+    public ReadOnlySpan<byte> LastBody => _buffer.AsSpan(0, _lastLength);
 
     /// <summary>The largest decompressed body this decoder accepts.</summary>
     public int MaxPayloadBytes { get; }
@@ -35,6 +39,7 @@ public sealed class PayloadDecoder : IDisposable
     {
         reader = default;
         var status = Decompress(frame, out var length);
+        _lastLength = length;
         return status != PayloadStatus.Ok ? status : PayloadReader.TryCreate(_buffer.AsSpan(0, length), out reader);
     }
 

@@ -118,6 +118,7 @@ public ref struct PayloadReader
             return Fail(out series);
         }
 
+        var metadataOffset = p;
         var metadata = body.Slice(p, (int)metadataLength);
         p += (int)metadataLength;
         if (!VarInt.TryRead(body, ref p, out var points) || !VarInt.TryRead(body, ref p, out var timestampBytes))
@@ -138,7 +139,7 @@ public ref struct PayloadReader
         var values = body.Slice(p, (int)points * 8);
         p += (int)points * 8;
 
-        series = new PayloadSeries(metric, context, metadata, (int)points, timestamps, values);
+        series = new PayloadSeries(metric, context, metadata, metadataOffset, (int)points, timestamps, values);
         _position = p;
         _seriesLeft--;
         return true;
@@ -194,12 +195,13 @@ public readonly ref struct PayloadSeries
     private readonly ReadOnlySpan<byte> _timestamps;
     private readonly ReadOnlySpan<byte> _values;
 
-    internal PayloadSeries(ulong metricId, ulong contextKey, ReadOnlySpan<byte> metadata, int pointCount,
+    internal PayloadSeries(ulong metricId, ulong contextKey, ReadOnlySpan<byte> metadata, int metadataOffset, int pointCount,
         ReadOnlySpan<byte> timestamps, ReadOnlySpan<byte> values)
     {
         MetricId = metricId;
         ContextKey = contextKey;
         Metadata = metadata;
+        MetadataOffset = metadataOffset;
         PointCount = pointCount;
         _timestamps = timestamps;
         _values = values;
@@ -213,6 +215,9 @@ public readonly ref struct PayloadSeries
 
     /// <summary>The series' opaque metadata bytes (at most 64 KiB).</summary>
     public ReadOnlySpan<byte> Metadata { get; }
+
+    /// <summary>Where <see cref="Metadata"/> starts in the payload body (so a caller can keep its position instead of a copy).</summary>
+    public int MetadataOffset { get; }
 
     /// <summary>The number of points in this entry.</summary>
     public int PointCount { get; }

@@ -187,11 +187,39 @@ public static class ObjectKeys
     /// <param name="shard">The shard.</param>
     /// <param name="windowStart">The window's start (a whole minute).</param>
     /// <param name="part">The file's number within the window, from 0.</param>
-    /// <returns>E.g. <c>series/org-mod-7/2026-11-26T00:00Z/00003.tsf</c>.</returns>
-    public static string SeriesFile(ShardName shard, DateTimeOffset windowStart, int part)
+    /// <param name="generation">
+    /// Optional: 8 lowercase hex digits naming the input set that produced the file, so a recompaction
+    /// with other inputs never overwrites a file an older manifest still names.
+    /// </param>
+    /// <returns>E.g. <c>series/org-mod-7/2026-11-26T00:00Z/00003.tsf</c> or <c>…/3fa2c19b-00003.tsf</c>.</returns>
+    public static string SeriesFile(ShardName shard, DateTimeOffset windowStart, int part, string? generation = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(part);
-        return $"{SeriesWindowPrefix(shard, windowStart)}{part.ToString("D5", CultureInfo.InvariantCulture)}{SeriesExtension}";
+        if (generation is not null && !IsGeneration(generation))
+        {
+            throw new ArgumentException($"'{generation}' is not a generation (8 lowercase hex digits).", nameof(generation));
+        }
+
+        var prefix = generation is null ? "" : generation + "-";
+        return $"{SeriesWindowPrefix(shard, windowStart)}{prefix}{part.ToString("D5", CultureInfo.InvariantCulture)}{SeriesExtension}";
+    }
+
+    private static bool IsGeneration(ReadOnlySpan<char> text)
+    {
+        if (text.Length != 8)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c) && c is not (>= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The key of a window's manifest, written last as the window's commit point.</summary>
@@ -218,13 +246,25 @@ public static class ObjectKeys
     public static bool TryParseSeriesFile([NotNullWhen(true)] string? key, out SeriesFileKey file)
     {
         file = default;
-        if (!TrySplitSeries(key, out var shard, out var window, out var name) || !name.EndsWith(SeriesExtension, StringComparison.Ordinal) ||
-            !TryParsePadded(name.AsSpan(0, name.Length - SeriesExtension.Length), 5, out var part) || part > int.MaxValue)
+        if (!TrySplitSeries(key, out var shard, out var window, out var name) || !name.EndsWith(SeriesExtension, StringComparison.Ordinal))
         {
             return false;
         }
 
-        file = new SeriesFileKey(shard, window, (int)part);
+        var stem = name.AsSpan(0, name.Length - SeriesExtension.Length);
+        string? generation = null;
+        if (stem.Length == 14 && stem[8] == '-' && IsGeneration(stem[..8]))
+        {
+            generation = stem[..8].ToString();
+            stem = stem[9..];
+        }
+
+        if (!TryParsePadded(stem, 5, out var part) || part > int.MaxValue)
+        {
+            return false;
+        }
+
+        file = new SeriesFileKey(shard, window, (int)part, generation);
         return true;
     }
 
@@ -345,11 +385,12 @@ public readonly record struct SegmentKey(ShardName Shard, DateTimeOffset Hour, s
 /// <param name="Shard">The shard.</param>
 /// <param name="WindowStart">The window's start (UTC).</param>
 /// <param name="Part">The file's number within the window.</param>
-public readonly record struct SeriesFileKey(ShardName Shard, DateTimeOffset WindowStart, int Part)
+/// <param name="Generation">The input set's 8-hex-digit name, when the key has one.</param>
+public readonly record struct SeriesFileKey(ShardName Shard, DateTimeOffset WindowStart, int Part, string? Generation = null)
 {
     /// <summary>The key these parts make.</summary>
     /// <returns>The S-file key.</returns>
-    public string ToKey() => ObjectKeys.SeriesFile(Shard, WindowStart, Part);
+    public string ToKey() => ObjectKeys.SeriesFile(Shard, WindowStart, Part, Generation);
 }
 
 /// <summary>The parts of a dead-letter key.</summary>

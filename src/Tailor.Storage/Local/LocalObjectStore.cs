@@ -16,8 +16,9 @@ namespace Tailor.Storage;
 /// Every write goes to a temporary file inside the root (<c>.tailor-tmp/</c>, hidden from listings and
 /// reserved: no key may start with it), is flushed to disk and then renamed into place, so readers see
 /// the old object or the whole new one, and a failed write (a full disk included) leaves nothing. A
-/// conditional create renames without replacing, which the kernel does atomically
-/// (<see cref="StoreCapabilities.ConditionalCreate"/>).
+/// conditional create hard-links the finished file into place, which the kernel refuses atomically when
+/// the key exists (<see cref="StoreCapabilities.ConditionalCreate"/>; <c>File.Move</c> without overwrite
+/// is not atomic on Linux).
 /// </para>
 /// <para>
 /// Offsets and sizes are 64-bit everywhere, so objects of many GiB work. Unlike S3, a key cannot be both
@@ -81,7 +82,7 @@ public sealed partial class LocalObjectStore : IObjectStore, IMultipartProtocol
     /// <inheritdoc/>
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (KeyRules.CheckPrefix(prefix) is { } problem)
+        if (ObjectKeyRules.CheckPrefix(prefix) is { } problem)
         {
             throw InvalidKey(StoreOperation.List, prefix, problem);
         }
@@ -260,7 +261,7 @@ public sealed partial class LocalObjectStore : IObjectStore, IMultipartProtocol
     /// <summary>The file path of a key, after validating the key.</summary>
     internal string PathOf(StoreOperation operation, string key)
     {
-        if (KeyRules.Check(key) is { } problem)
+        if (ObjectKeyRules.Check(key) is { } problem)
         {
             throw InvalidKey(operation, key, problem);
         }
@@ -332,11 +333,23 @@ public sealed partial class LocalObjectStore : IObjectStore, IMultipartProtocol
                 try
                 {
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    File.Move(temp, path, overwrite: replace);
-                    return true;
-                }
-                catch (IOException ex) when (!replace && ex.HResult == 17 && File.Exists(path))
-                {
+                    if (replace)
+                    {
+                        // rename(2): readers see the old object or the new one, never neither or a part.
+                        File.Move(temp, path, overwrite: true);
+                        return true;
+                    }
+
+                    if (AtomicRename.TryMoveNoReplace(temp, path))
+                    {
+                        return true;
+                    }
+
+                    if (Directory.Exists(path))
+                    {
+                        throw new IOException("A folder is in the way.", 21);
+                    }
+
                     DeleteQuietly(temp);
                     return false;
                 }

@@ -40,6 +40,7 @@ internal sealed class LocalUpload : IMultipartUpload
 
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var handle = Open();
             await RandomAccess.WriteAsync(handle, data, _written, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref _written, data.Length);

@@ -62,7 +62,7 @@ internal sealed class PartedUpload : IMultipartUpload
         }
 
         var current = _current ??= NewPart();
-        if (current.Length + data.Length <= _options.PartSize)
+        if (current.Length + data.Length <= _options.PartSize && !cancellationToken.IsCancellationRequested)
         {
             // Common case: the bytes fit in the part being filled; no request, no await.
             Accept(current.Append(data.Span, _options.PartSize));
@@ -158,6 +158,7 @@ internal sealed class PartedUpload : IMultipartUpload
     {
         try
         {
+            cancellationToken.ThrowIfCancellationRequested();
             while (!data.IsEmpty)
             {
                 var current = _current ??= NewPart();

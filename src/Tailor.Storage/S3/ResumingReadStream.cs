@@ -158,6 +158,14 @@ internal sealed class ResumingReadStream : Stream
         _body.Response?.Dispose();
         _body = default;
         var failure = exception as ObjectStoreException ?? S3Errors.Translate(exception, _store.Name, StoreOperation.Get, _key);
+        if (failure.ErrorCode == S3Errors.ChecksumMismatch)
+        {
+            // Bytes already handed to the caller were part of what failed the check: resuming cannot fix that.
+            throw new ObjectStoreException(
+                ObjectStoreErrorKind.Conflict, _store.Name, StoreOperation.Get, _key,
+                "the object's bytes did not match its checksum, so what was read cannot be trusted; read it again", failure);
+        }
+
         return _store.Policy.OnFailure(StoreOperation.Get, failure, failures, started, attemptStarted);
     }
 

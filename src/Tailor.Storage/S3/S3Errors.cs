@@ -6,9 +6,12 @@ namespace Tailor.Storage;
 /// <summary>Classifies what the AWS SDK throws into <see cref="ObjectStoreException"/>s.</summary>
 internal static class S3Errors
 {
+    /// <summary>The error code of a body that did not match its checksum.</summary>
+    public const string ChecksumMismatch = "ChecksumMismatch";
+
     /// <summary>Whether <paramref name="exception"/> is a store failure to translate (cancellation and misuse pass through).</summary>
     public static bool IsStoreFailure(Exception exception) =>
-        exception is AmazonClientException or HttpRequestException or IOException or SocketException or TimeoutException;
+        exception is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException or TimeoutException;
 
     public static ObjectStoreException Translate(Exception exception, string store, StoreOperation operation, string? key)
     {
@@ -40,6 +43,14 @@ internal static class S3Errors
         if (Find<SocketException>(exception) is { } broken)
         {
             return TransientFailures.ConnectionReset(store, operation, key, broken);
+        }
+
+        if (exception is AmazonClientException && exception.Message.Contains("hash", StringComparison.OrdinalIgnoreCase))
+        {
+            // The SDK checked a body against its checksum and it did not match: a corrupted transfer.
+            return new ObjectStoreException(
+                ObjectStoreErrorKind.Transient, store, operation, key,
+                $"the data received did not match its checksum ({exception.Message})", exception, isRetryable: true, errorCode: ChecksumMismatch);
         }
 
         // The SDK's own failures without an answer: most often credentials that could not be resolved.

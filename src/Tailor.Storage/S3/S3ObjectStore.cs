@@ -15,8 +15,8 @@ namespace Tailor.Storage;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every request runs through a <see cref="RetryPolicy"/> (the AWS SDK's own retries are off, so every
-/// attempt is ours to count and bound) and is counted on the <c>Tailor.Storage</c> meter. Bodies are sent
+/// Every request runs through a <see cref="RetryPolicy"/> (the AWS SDK's own retries, stale-connection
+/// retries included, are off, so every attempt is ours to count and bound) and is counted on the <c>Tailor.Storage</c> meter. Bodies are sent
 /// without <c>aws-chunked</c> framing, which some S3-compatible servers store as if it were the object.
 /// </para>
 /// <para>
@@ -50,7 +50,7 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
         }
 
         prefix = (prefix ?? string.Empty).Trim('/');
-        if (prefix.Length > 0 && KeyRules.Check(prefix) is { } problem)
+        if (prefix.Length > 0 && ObjectKeyRules.Check(prefix) is { } problem)
         {
             throw new ArgumentException($"The prefix '{prefix}' is not acceptable: {problem}.", nameof(prefix));
         }
@@ -69,8 +69,11 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
         {
             ForcePathStyle = _options.ForcePathStyle ?? _options.Endpoint is not null,
 
-            // Our RetryPolicy retries, with full jitter and a total budget, and counts every attempt.
+            // Our RetryPolicy retries, with full jitter and a total budget, and counts every attempt. The
+            // SDK would otherwise also repeat any "connection reset" up to 10 times outside MaxErrorRetry,
+            // unseen by the budget and the counters.
             MaxErrorRetry = 0,
+            MaxStaleConnectionRetries = 0,
         };
         if (_options.Retry.AttemptTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -108,7 +111,7 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
     /// <inheritdoc/>
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (KeyRules.CheckPrefix(prefix) is { } problem)
+        if (ObjectKeyRules.CheckPrefix(prefix) is { } problem)
         {
             throw InvalidKey(StoreOperation.List, prefix, problem);
         }
@@ -345,14 +348,14 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
 
     private void CheckKey(StoreOperation operation, string key)
     {
-        if (KeyRules.Check(key) is { } problem)
+        if (ObjectKeyRules.Check(key) is { } problem)
         {
             throw InvalidKey(operation, key, problem);
         }
 
-        if (System.Text.Encoding.UTF8.GetByteCount(key) + _prefix.Length > KeyRules.MaxKeyBytes)
+        if (System.Text.Encoding.UTF8.GetByteCount(key) + _prefix.Length > ObjectKeyRules.MaxKeyBytes)
         {
-            throw InvalidKey(operation, key, $"the key with the store's prefix is longer than {KeyRules.MaxKeyBytes} UTF-8 bytes");
+            throw InvalidKey(operation, key, $"the key with the store's prefix is longer than {ObjectKeyRules.MaxKeyBytes} UTF-8 bytes");
         }
     }
 

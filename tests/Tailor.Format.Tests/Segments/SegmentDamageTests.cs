@@ -7,7 +7,7 @@ namespace Tailor.Format.Tests.Segments;
 
 public sealed class SegmentDamageTests
 {
-    private static readonly ReaderKind[] LayoutAware = [ReaderKind.Span, ReaderKind.Sequence, ReaderKind.Stream, ReaderKind.Mapped, ReaderKind.MemoryWindows];
+    private static readonly ReaderKind[] LayoutAware = [ReaderKind.Span, ReaderKind.Sequence, ReaderKind.Stream, ReaderKind.Mapped, ReaderKind.MemoryWindows, ReaderKind.FileWindows];
     private static readonly ReaderKind[] Streaming = [ReaderKind.NonSeekableStream, ReaderKind.Pipe];
 
     [Property(MaxTest = 300)]
@@ -181,7 +181,7 @@ public sealed class SegmentDamageTests
         Assert.Null(layout.Header);
         Assert.Contains("checksum", layout.HeaderProblem, StringComparison.Ordinal);
         Assert.True(layout.IsReadable);
-        foreach (var kind in new[] { ReaderKind.Span, ReaderKind.Sequence, ReaderKind.Stream, ReaderKind.Mapped, ReaderKind.MemoryWindows })
+        foreach (var kind in new[] { ReaderKind.Span, ReaderKind.Sequence, ReaderKind.Stream, ReaderKind.Mapped, ReaderKind.MemoryWindows, ReaderKind.FileWindows })
         {
             Assert.Equal(12, TestSegments.ReadAll(file, kind).Records.Count);
         }

@@ -22,6 +22,7 @@ public enum ReaderKind
     Pipe,
     Mapped,
     MemoryWindows,
+    FileWindows,
 }
 
 public static class TestSegments
@@ -140,6 +141,27 @@ public static class TestSegments
                     {
                         using var mapped = new MappedSegmentFile(path);
                         var cursor = mapped.CreateCursor(options: options, windowBytes: rng.Next(SegmentFormat.RecordHeaderLength, 600));
+                        while (cursor.TryReadRecord(out var r))
+                        {
+                            records.Add(new SeenRecord(r.Offset, r.Ordinal, r.Frame.ToArray()));
+                        }
+
+                        return (records, cursor.State.Stats);
+                    }
+                    finally
+                    {
+                        File.Delete(path);
+                    }
+                }
+
+            case ReaderKind.FileWindows:
+                {
+                    var path = Path.Combine(Path.GetTempPath(), $"tailor-test-{Guid.NewGuid():N}.tseg");
+                    File.WriteAllBytes(path, file);
+                    try
+                    {
+                        var layout = FileSegmentCursor.ReadLayout(path);
+                        using var cursor = FileSegmentCursor.Open(path, layout, options: options, windowBytes: rng.Next(SegmentFormat.RecordHeaderLength, 700));
                         while (cursor.TryReadRecord(out var r))
                         {
                             records.Add(new SeenRecord(r.Offset, r.Ordinal, r.Frame.ToArray()));

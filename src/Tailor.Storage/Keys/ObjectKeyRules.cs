@@ -3,12 +3,23 @@ using System.Text;
 namespace Tailor.Storage;
 
 /// <summary>The key rules every store enforces, and the order listings use.</summary>
-internal static class KeyRules
+/// <remarks>
+/// A key is 1 to 1,024 UTF-8 bytes of segments separated by <c>/</c>; no segment is empty (no leading,
+/// trailing or doubled <c>/</c>) or <c>.</c> or <c>..</c>, and no character is a backslash, a control
+/// character or an unpaired surrogate. Such keys mean the same thing to S3 and to a file system and
+/// cannot name anything outside a store's root.
+/// </remarks>
+public static class ObjectKeyRules
 {
-    /// <summary>The longest key S3 accepts, in UTF-8 bytes.</summary>
+    /// <summary>The longest key S3 accepts, in UTF-8 bytes: 1,024.</summary>
     public const int MaxKeyBytes = 1024;
 
-    /// <summary>Returns why <paramref name="key"/> is not an acceptable object key, or <see langword="null"/> when it is.</summary>
+    /// <summary>The order listings return keys in: ordinal over the keys' UTF-8 bytes, as S3 lists them.</summary>
+    public static IComparer<string> Comparer => Utf8KeyComparer.Instance;
+
+    /// <summary>Says why <paramref name="key"/> is not an acceptable object key.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The reason, e.g. <c>the key has a '..' segment</c>; <see langword="null"/> when the key is acceptable.</returns>
     public static string? Check(string? key)
     {
         if (string.IsNullOrEmpty(key))
@@ -19,7 +30,9 @@ internal static class KeyRules
         return CheckPath(key, allowTrailingSlash: false);
     }
 
-    /// <summary>Returns why <paramref name="prefix"/> is not an acceptable listing prefix (empty is fine), or <see langword="null"/>.</summary>
+    /// <summary>Says why <paramref name="prefix"/> is not an acceptable listing prefix (empty is, and so is a trailing <c>/</c>).</summary>
+    /// <param name="prefix">The prefix.</param>
+    /// <returns>The reason; <see langword="null"/> when the prefix is acceptable.</returns>
     public static string? CheckPrefix(string? prefix)
     {
         if (prefix is null)

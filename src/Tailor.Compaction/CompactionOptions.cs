@@ -1,0 +1,76 @@
+using Tailor.Format;
+using Tailor.Format.Codecs;
+
+namespace Tailor.Compaction;
+
+/// <summary>Options of a compaction job. Every default is the one stated on the property.</summary>
+public sealed class CompactionOptions
+{
+    /// <summary>
+    /// The memory the job may use for decoded points, runs, series tables and merge buffers. Past it,
+    /// sorted runs spill to <see cref="WorkDirectory"/> and are merged back. Default 1 GiB.
+    /// </summary>
+    public long MemoryBudgetBytes { get; set; } = 1L << 30;
+
+    /// <summary>Threads that read splits and encode series. Default: the number of cores.</summary>
+    public int Parallelism { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>The size of the byte-range splits segments are cut into. Default 64 MiB.</summary>
+    public long SplitBytes { get; set; } = 64L << 20;
+
+    /// <summary>An S-file part is closed once it reaches this size. Default 256 MiB.</summary>
+    public long TargetPartBytes { get; set; } = 256L << 20;
+
+    /// <summary>Where spill files and downloaded inputs go. Default: a "tailor-compaction" folder in the system temp folder.</summary>
+    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "tailor-compaction");
+
+    /// <summary>The series codec of the S-files. Default <see cref="SeriesCodecs.Default"/>.</summary>
+    public ISeriesCodec Codec { get; set; } = SeriesCodecs.Default;
+
+    /// <summary>Segment hours before the window start that may hold its points (clock skew, early flushes). Default 1 hour.</summary>
+    public TimeSpan EarlyAllowance { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Segment hours after the window end that may hold its points (late arrivals). Default 2 hours. A
+    /// later plan with a larger allowance picks up later segments and recompacts the window.
+    /// </summary>
+    public TimeSpan LateAllowance { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>Recompact even when the manifest already names exactly these inputs. Default false.</summary>
+    public bool Force { get; set; }
+
+    /// <summary>The largest payload accepted when decoding. Default 16 MiB.</summary>
+    public int MaxPayloadBytes { get; set; } = FormatLimits.DefaultMaxRecordBytes;
+
+    /// <summary>Checks the options and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        if (MemoryBudgetBytes < 16L << 20)
+        {
+            throw new ArgumentException($"MemoryBudgetBytes must be at least 16 MiB (was {MemoryBudgetBytes}).", nameof(MemoryBudgetBytes));
+        }
+
+        if (Parallelism < 1)
+        {
+            throw new ArgumentException($"Parallelism must be at least 1 (was {Parallelism}).", nameof(Parallelism));
+        }
+
+        if (SplitBytes < 4096)
+        {
+            throw new ArgumentException($"SplitBytes must be at least 4 KiB (was {SplitBytes}).", nameof(SplitBytes));
+        }
+
+        if (TargetPartBytes < 4096)
+        {
+            throw new ArgumentException($"TargetPartBytes must be at least 4 KiB (was {TargetPartBytes}).", nameof(TargetPartBytes));
+        }
+
+        if (EarlyAllowance < TimeSpan.Zero || LateAllowance < TimeSpan.Zero)
+        {
+            throw new ArgumentException("EarlyAllowance and LateAllowance cannot be negative.", nameof(LateAllowance));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(WorkDirectory);
+        ArgumentNullException.ThrowIfNull(Codec);
+    }
+}

@@ -1,0 +1,204 @@
+using Tailor.Format.Payloads;
+using Tailor.Format.Segments;
+
+namespace Tailor.Compaction.Reading;
+
+/// <summary>Counts one reading thread keeps while decoding.</summary>
+internal struct ReadCounts
+{
+    public long Records;
+    public long Points;
+    public long OutOfWindow;
+    public long BadPayloads;
+    public long FrameBytes;
+    public long DecompressTicks;
+    public long DecodeTicks;
+}
+
+/// <summary>
+/// One reading thread: decodes the payloads of the splits it owns straight into its columnar run
+/// buffer, giving each series a dense id in its own table; no per-point or per-payload objects.
+/// </summary>
+internal sealed class SeriesReader : IDisposable
+{
+    private readonly PayloadDecoder _decoder;
+    private readonly long _windowStart;
+    private readonly long _windowEnd;
+    private PendingMetadata[] _pending = new PendingMetadata[256];
+    private ReadCounts _counts;
+
+    public SeriesReader(long windowStart, long windowEnd, int maxPayloadBytes)
+    {
+        _windowStart = windowStart;
+        _windowEnd = windowEnd;
+        _decoder = new PayloadDecoder(maxPayloadBytes);
+    }
+
+    public SeriesTable Table { get; } = new();
+
+    public RunBuffer Buffer { get; } = new();
+
+    public ref ReadCounts Counts => ref _counts;
+
+    /// <summary>Native bytes this thread holds (points, runs, series table).</summary>
+    public long Bytes => Buffer.Bytes + Table.Bytes;
+
+    /// <summary>Decodes every record the cursor returns; calls <paramref name="afterPayload"/> after each payload (the spill check).</summary>
+    public void Read(SegmentRecordCursor cursor, Action<SeriesReader> afterPayload)
+    {
+        while (cursor.TryReadRecord(out var record))
+        {
+            _counts.Records++;
+            _counts.FrameBytes += record.Frame.Length;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var status = _decoder.TryDecode(record.Frame, out var payload);
+            var decoded = System.Diagnostics.Stopwatch.GetTimestamp();
+            _counts.DecompressTicks += decoded - started;
+            if (status != PayloadStatus.Ok || !Decode(ref payload))
+            {
+                _counts.BadPayloads++;
+            }
+
+            _counts.DecodeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - decoded;
+            afterPayload(this);
+        }
+    }
+
+    public void Dispose()
+    {
+        _decoder.Dispose();
+        Table.Dispose();
+        Buffer.Dispose();
+    }
+
+    private bool Decode(ref PayloadReader payload)
+    {
+        var runsBefore = Buffer.Runs.Count;
+        var pointsBefore = Buffer.Timestamps.Count;
+        var org = payload.Header.OrgId;
+        var intake = payload.Header.IntakeTime;
+        var pending = 0;
+        long points = 0;
+        long outside = 0;
+        while (payload.TryReadSeries(out var series))
+        {
+            var n = series.PointCount;
+            if (n == 0)
+            {
+                continue;
+            }
+
+            var id = Table.GetOrAdd(new CompactKey(org, series.MetricId, series.ContextKey));
+            if (pending == _pending.Length)
+            {
+                Array.Resize(ref _pending, pending * 2);
+            }
+
+            _pending[pending++] = new PendingMetadata(id, series.MetadataOffset, series.Metadata.Length);
+            var start = Buffer.Timestamps.Count;
+            var ts = Buffer.Timestamps.Reserve(n);
+            var values = Buffer.Values.Reserve(n);
+            if (!series.TryDecodeTimestamps(ts))
+            {
+                return Rollback(runsBefore, pointsBefore);
+            }
+
+            series.DecodeValues(values);
+            points += n;
+            var kept = Filter(ts, values, out var sorted, out var first, out var last);
+            outside += n - kept;
+            if (kept == 0)
+            {
+                continue;
+            }
+
+            Buffer.Timestamps.Count += kept;
+            Buffer.Values.Count += kept;
+            Buffer.Runs.Add(new Run { Series = id, Count = kept, Start = start, Intake = intake, FirstTimestamp = first, LastTimestamp = last, Sorted = sorted });
+        }
+
+        if (payload.Status != PayloadStatus.Ok)
+        {
+            return Rollback(runsBefore, pointsBefore);
+        }
+
+        // Metadata counts only from payloads that decoded completely.
+        var body = _decoder.LastBody;
+        for (var i = 0; i < pending; i++)
+        {
+            var p = _pending[i];
+            Table.OfferMetadata(p.Series, intake, body.Slice(p.Offset, p.Length));
+        }
+
+        _counts.Points += points;
+        _counts.OutOfWindow += outside;
+        return true;
+    }
+
+    private bool Rollback(long runs, long points)
+    {
+        Buffer.Runs.Count = runs;
+        Buffer.Timestamps.Count = points;
+        Buffer.Values.Count = points;
+        return false;
+    }
+
+    /// <summary>Keeps the points inside the window in place; reports order and range of what is kept.</summary>
+    private int Filter(Span<long> ts, Span<double> values, out bool sorted, out long first, out long last)
+    {
+        var lo = _windowStart;
+        var hi = _windowEnd;
+        var n = ts.Length;
+        sorted = true;
+        first = ts[0];
+        last = ts[0];
+        var inside = true;
+        for (var i = 0; i < n; i++)
+        {
+            var t = ts[i];
+            inside &= t >= lo && t < hi;
+            if (i > 0 && t <= ts[i - 1])
+            {
+                sorted = false;
+            }
+        }
+
+        if (inside)
+        {
+            first = ts[0];
+            last = ts[n - 1];
+            if (!sorted)
+            {
+                first = long.MaxValue;
+                last = long.MinValue;
+                foreach (var t in ts)
+                {
+                    first = Math.Min(first, t);
+                    last = Math.Max(last, t);
+                }
+            }
+
+            return n;
+        }
+
+        var kept = 0;
+        first = long.MaxValue;
+        last = long.MinValue;
+        for (var i = 0; i < n; i++)
+        {
+            var t = ts[i];
+            if (t >= lo && t < hi)
+            {
+                ts[kept] = t;
+                values[kept] = values[i];
+                kept++;
+                first = Math.Min(first, t);
+                last = Math.Max(last, t);
+            }
+        }
+
+        return kept;
+    }
+
+    private readonly record struct PendingMetadata(int Series, int Offset, int Length);
+}
