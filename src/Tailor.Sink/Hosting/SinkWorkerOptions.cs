@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Primitives;
 using Tailor.Sink.Kafka;
 using Tailor.Storage;
 
@@ -78,7 +79,7 @@ public sealed class SinkWorkerOptions
                     options.ShardMap.File = Path.GetFullPath(file, baseDirectory ?? Directory.GetCurrentDirectory());
                     break;
                 case "SHARDMAP":
-                    child.Bind(options.ShardMap, Strict);
+                    BindStrict(child, options.ShardMap);
                     if (options.ShardMap.File is { } relative)
                     {
                         options.ShardMap.File = Path.GetFullPath(relative, baseDirectory ?? Directory.GetCurrentDirectory());
@@ -86,15 +87,16 @@ public sealed class SinkWorkerOptions
 
                     break;
                 case "ENGINE":
-                    child.Bind(options.Engine, Strict);
+                    BindStrict(child, options.Engine);
+                    break;
+                case "KAFKA" when child.GetSection("Topics").Value is { } topics:
+                    // One comma-separated string (handy in an environment variable): the binder cannot
+                    // turn it into a list, so it binds the rest and the topics are split here.
+                    BindStrict(new WithoutKey(child, "Topics"), options.Kafka, child.Path);
+                    options.Kafka.Topics = [.. topics.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
                     break;
                 case "KAFKA":
-                    child.Bind(options.Kafka, Strict);
-                    if (child.GetSection("Topics").Value is { Length: > 0 } topics)
-                    {
-                        options.Kafka.Topics = [.. topics.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-                    }
-
+                    BindStrict(child, options.Kafka);
                     break;
                 default:
                     throw new InvalidOperationException($"Unknown sink setting '{child.Path}': expected Store, ShardMap, Engine or Kafka.");
@@ -102,7 +104,61 @@ public sealed class SinkWorkerOptions
         }
     }
 
-    private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;
+    /// <summary>Binds a section, refusing keys that name no option, and says which section a failure is in.</summary>
+    private static void BindStrict(IConfiguration section, object target, string? path = null)
+    {
+        try
+        {
+            section.Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"In sink setting '{path ?? (section as IConfigurationSection)?.Path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>A configuration section with one child hidden from the binder.</summary>
+    private sealed class WithoutKey(IConfigurationSection inner, string hidden) : IConfiguration
+    {
+        public string? this[string key]
+        {
+            get => IsHidden(key) ? null : inner[key];
+            set => inner[key] = value;
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Where(c => !IsHidden(c.Key));
+
+        public IChangeToken GetReloadToken() => inner.GetReloadToken();
+
+        public IConfigurationSection GetSection(string key) => IsHidden(key) ? new EmptySection(key, ConfigurationPath.Combine(inner.Path, key)) : inner.GetSection(key);
+
+        private bool IsHidden(string key) => string.Equals(key, hidden, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private sealed class EmptySection(string key, string path) : IConfigurationSection
+    {
+        public string Key => key;
+
+        public string Path => path;
+
+        public string? Value
+        {
+            get => null;
+            set => throw new NotSupportedException();
+        }
+
+        public string? this[string name]
+        {
+            get => null;
+            set => throw new NotSupportedException();
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() => [];
+
+        public IChangeToken GetReloadToken() => new CancellationChangeToken(CancellationToken.None);
+
+        public IConfigurationSection GetSection(string name) => new EmptySection(name, ConfigurationPath.Combine(path, name));
+    }
 
     /// <summary>Checks every part and throws an <see cref="ArgumentException"/> or <see cref="FormatException"/> naming the first bad one.</summary>
     /// <param name="needStore">Whether <see cref="Store"/> must be set (no store registered).</param>

@@ -602,15 +602,15 @@ public sealed class KafkaPayloadSource : IPayloadSource
 
     private void OnLibrdkafkaLog(LogMessage message)
     {
-        var level = message.Level switch
+        // librdkafka repeats a failing connection's log line on every reconnect attempt; the error
+        // handler already reports it, so its own lines are warnings at most, once a minute per facility.
+        if (message.Level <= SyslogLevel.Warning)
         {
-            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical or SyslogLevel.Error => LogLevel.Error,
-            SyslogLevel.Warning => LogLevel.Warning,
-            _ => LogLevel.Debug,
-        };
-        if (_logger.IsEnabled(level))
+            LogLimited("log:" + message.Facility, LogLevel.Warning, "librdkafka {Facility}: {Message}", message.Facility, message.Message);
+        }
+        else if (_logger.IsEnabled(LogLevel.Debug))
         {
-            _logger.Log(level, "librdkafka {Facility}: {Message}", message.Facility, message.Message);
+            _logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message);
         }
     }
 

@@ -1,44 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Tailor.Storage;
 
 namespace Tailor.Sink.Tests.Integration;
-
-/// <summary>Collects the measurements of one meter while it lives.</summary>
-internal sealed class MeterRecorder : IDisposable
-{
-    private readonly MeterListener _listener = new();
-    private readonly ConcurrentQueue<(string Instrument, double Value, KeyValuePair<string, object?>[] Tags)> _measurements = new();
-
-    public MeterRecorder(string meterName)
-    {
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == meterName)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
-        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => _measurements.Enqueue((instrument.Name, value, tags.ToArray())));
-        _listener.Start();
-    }
-
-    /// <summary>The sum of an instrument's measurements, optionally only those with a tag value.</summary>
-    public double Sum(string instrument, string? tag = null, string? value = null) =>
-        Select(instrument, tag, value).Sum(m => m.Value);
-
-    /// <summary>How many measurements an instrument recorded (histograms: how many values).</summary>
-    public int Count(string instrument, string? tag = null, string? value = null) => Select(instrument, tag, value).Count();
-
-    public string Describe() => string.Join(", ", _measurements.GroupBy(m => m.Instrument).Select(g => $"{g.Key}={g.Sum(m => m.Value)} ({g.Count()})"));
-
-    public void Dispose() => _listener.Dispose();
-
-    private IEnumerable<(string Instrument, double Value, KeyValuePair<string, object?>[] Tags)> Select(string instrument, string? tag, string? value) =>
-        _measurements.Where(m => m.Instrument == instrument && (tag is null || m.Tags.Any(t => t.Key == tag && Equals(t.Value?.ToString(), value))));
-}
 
 /// <summary>Passes every call to a store and records the key of every object written, to prove no key is written twice.</summary>
 internal sealed class RecordingStore(IObjectStore inner) : IObjectStore
