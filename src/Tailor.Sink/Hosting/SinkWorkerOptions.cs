@@ -160,7 +160,10 @@ public sealed class SinkWorkerOptions
         public IConfigurationSection GetSection(string name) => new EmptySection(name, ConfigurationPath.Combine(path, name));
     }
 
-    /// <summary>Checks every part and throws an <see cref="ArgumentException"/> or <see cref="FormatException"/> naming the first bad one.</summary>
+    /// <summary>
+    /// Checks every part and throws an <see cref="ArgumentException"/> or <see cref="FormatException"/>
+    /// naming the first bad one; sets <see cref="Engine"/>'s shard map from <see cref="ShardMap"/>.
+    /// </summary>
     /// <param name="needStore">Whether <see cref="Store"/> must be set (no store registered).</param>
     /// <param name="needKafka">Whether <see cref="Kafka"/> must be complete (no source registered).</param>
     public void Validate(bool needStore = true, bool needKafka = true)

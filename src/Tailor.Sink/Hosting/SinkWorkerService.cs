@@ -52,14 +52,16 @@ public sealed class SinkWorkerService : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = _options.Value;
         var registeredStore = _services.GetService<IObjectStore>();
         var registeredSource = _services.GetService<IPayloadSource>();
-        options.Validate(needStore: registeredStore is null, needKafka: registeredSource is null);
-        var store = registeredStore ?? ObjectStoreFactory.Open(options.Store!, new ObjectStoreOptions { S3 = { Logger = _loggers.CreateLogger("Tailor.Storage") } });
-        var source = registeredSource ?? new KafkaPayloadSource(options.Kafka, _loggers.CreateLogger<KafkaPayloadSource>());
+        IObjectStore? store = null;
+        IPayloadSource? source = null;
         try
         {
+            var options = _options.Value;
+            options.Validate(needStore: registeredStore is null, needKafka: registeredSource is null);
+            store = registeredStore ?? ObjectStoreFactory.Open(options.Store!, new ObjectStoreOptions { S3 = { Logger = _loggers.CreateLogger("Tailor.Storage") } });
+            source = registeredSource ?? new KafkaPayloadSource(options.Kafka, _loggers.CreateLogger<KafkaPayloadSource>());
             var engine = new SinkEngine(options.Engine, store, source, _loggers.CreateLogger<SinkEngine>());
             await using (engine.ConfigureAwait(false))
             {
@@ -67,7 +69,7 @@ public sealed class SinkWorkerService : BackgroundService
                 await engine.RunAsync(stoppingToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (!stoppingToken.IsCancellationRequested || e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             _logger.LogCritical(e, "The sink worker failed: {Reason}", e.Message);
             throw;
@@ -76,10 +78,10 @@ public sealed class SinkWorkerService : BackgroundService
         {
             if (registeredSource is null)
             {
-                source.Dispose();
+                source?.Dispose();
             }
 
-            if (registeredStore is null)
+            if (registeredStore is null && store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
             }

@@ -15,6 +15,7 @@ namespace Tailor.Sink.Tests.Integration;
 /// <c>AddTailorSink</c> in a Generic Host writing to s3rver (a real S3 API server), and how sink
 /// worker options are bound from configuration.
 /// </summary>
+[Collection(SinkIntegrationCollection.Name)]
 public sealed class HostingTests(KafkaClusterFixture kafka, S3rverFixture s3, ITestOutputHelper output)
     : IClassFixture<KafkaClusterFixture>, IClassFixture<S3rverFixture>
 {

@@ -10,6 +10,18 @@ using Xunit.Abstractions;
 
 namespace Tailor.Sink.Tests.Integration;
 
+/// <summary>
+/// The sink integration tests run one at a time, after the other tests of the assembly: the
+/// process-wide <c>Tailor.Sink</c> meter then counts only the running test's engines, and their
+/// worker processes and rebalances do not slow the timing measurements of the Kafka tests on a
+/// 2-core machine (nor the other way round).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SinkIntegrationCollection
+{
+    public const string Name = "Sink integration";
+}
+
 /// <summary>Waits on conditions (re-checked every few milliseconds), never for a fixed time.</summary>
 internal static class Waiting
 {

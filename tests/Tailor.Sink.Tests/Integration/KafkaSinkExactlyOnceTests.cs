@@ -5,18 +5,11 @@ using Xunit.Abstractions;
 
 namespace Tailor.Sink.Tests.Integration;
 
-/// <summary>Runs alone, so the process-wide <c>Tailor.Sink</c> meter counts only this test's engine.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SinkMeterCollection
-{
-    public const string Name = "Sink meter";
-}
-
 /// <summary>
 /// One sink worker on the embedded cluster: after a graceful stop, every payload is in exactly one
 /// segment and every offset is committed, and the <c>Tailor.Sink</c> meter counted what happened.
 /// </summary>
-[Collection(SinkMeterCollection.Name)]
+[Collection(SinkIntegrationCollection.Name)]
 public sealed class KafkaSinkExactlyOnceTests(KafkaClusterFixture kafka, ITestOutputHelper output) : IClassFixture<KafkaClusterFixture>, IDisposable
 {
     private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("tailor-sink-it-");

@@ -11,6 +11,7 @@ namespace Tailor.Sink.Tests.Integration;
 /// Sink workers in this process on the embedded cluster and local stores: poison messages, replay
 /// from a time, a failing store, and workers joining and leaving the group.
 /// </summary>
+[Collection(SinkIntegrationCollection.Name)]
 public sealed class KafkaSinkTests(KafkaClusterFixture kafka, ITestOutputHelper output) : IClassFixture<KafkaClusterFixture>, IDisposable
 {
     private static readonly DateTimeOffset Base = new(2026, 11, 26, 0, 0, 0, TimeSpan.Zero);

@@ -12,6 +12,7 @@ namespace Tailor.Sink.Tests.Integration;
 /// Sink workers as processes: <c>tailor sink</c> killed with SIGKILL and restarted, its error messages,
 /// <c>tailor gen --to-kafka</c>, and the <c>samples/SinkHost</c> Generic Host.
 /// </summary>
+[Collection(SinkIntegrationCollection.Name)]
 public sealed class WorkerProcessTests(KafkaClusterFixture kafka, ITestOutputHelper output) : IClassFixture<KafkaClusterFixture>, IDisposable
 {
     private static readonly string Tailor = Path.Combine(AppContext.BaseDirectory, "tailor.dll");
@@ -66,15 +67,20 @@ public sealed class WorkerProcessTests(KafkaClusterFixture kafka, ITestOutputHel
                 $"uncommitted {ends.Sum(e => e.Value - committed.GetValueOrDefault(e.Key))}: committed {GroupOffsets.Format(committed)}");
         }
 
-        // A last worker sees the run through and stops gracefully on SIGTERM.
-        await using (var last = StartSink(config))
+        // A last worker sees the run through and stops gracefully on SIGTERM; with --json its stdout is
+        // one JSON summary and nothing else.
+        await using (var last = ChildProcess.StartDotnet(Tailor, ["sink", "--config", config, "--json"]))
         {
             await producing;
             await offsets.WaitForCommitsAsync(traffic.Ends(), IntegrationSettings.Timeout, last.Describe);
             last.Terminate();
             Assert.Equal(0, await last.WaitForExitAsync(IntegrationSettings.Timeout));
-            Assert.Contains(last.Lines, l => l.StartsWith("stopped ", StringComparison.Ordinal));
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: the last worker stopped: {last.Lines[^1]}");
+            await last.WaitForLineAsync(_ => false, TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+            using var summary = JsonDocument.Parse(string.Join('\n', last.Lines));
+            Assert.True(summary.RootElement.GetProperty("payloads").GetInt64() > 0);
+            Assert.Equal(0, summary.RootElement.GetProperty("segments_failed").GetInt64());
+            Assert.Contains("stopped payloads", last.StandardError, StringComparison.Ordinal);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: the last worker stopped: {summary.RootElement}");
         }
 
         // Every payload at least once; every extra copy lies in what was uncommitted at some kill.
@@ -137,6 +143,7 @@ public sealed class WorkerProcessTests(KafkaClusterFixture kafka, ITestOutputHel
         var payloads = summary.RootElement.GetProperty("payloads").GetInt64();
         Assert.Equal(8, summary.RootElement.GetProperty("partitions").GetInt32());
         Assert.True(summary.RootElement.GetProperty("points").GetInt64() >= 50_000);
+        Assert.True(summary.RootElement.GetProperty("bytes").GetInt64() / 8 < 4 << 20, "nobody consumes here: stay under the mock's 5 MiB per partition");
 
         // Read every partition back: an even spread, org keys, and valid payloads of that org.
         var config = kafka.ConsumerConfig(kafka.NewGroupId());
