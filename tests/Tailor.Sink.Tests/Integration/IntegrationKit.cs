@@ -106,9 +106,17 @@ internal sealed class ObservedSource(IPayloadSource inner, Stopwatch clock) : IP
 
     public bool Commit(IReadOnlyList<SourceOffset> offsets) => inner.Commit(offsets);
 
-    public void Pause(IReadOnlyList<SourcePartition> partitions) => inner.Pause(partitions);
+    public void Pause(IReadOnlyList<SourcePartition> partitions)
+    {
+        _events.Enqueue(new SourceEvent("paused", [.. partitions], clock.Elapsed));
+        inner.Pause(partitions);
+    }
 
-    public void Resume(IReadOnlyList<SourcePartition> partitions) => inner.Resume(partitions);
+    public void Resume(IReadOnlyList<SourcePartition> partitions)
+    {
+        _events.Enqueue(new SourceEvent("resumed", [.. partitions], clock.Elapsed));
+        inner.Resume(partitions);
+    }
 
     public void Seek(SourcePartition partition, long offset) => inner.Seek(partition, offset);
 

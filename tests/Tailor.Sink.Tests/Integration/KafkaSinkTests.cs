@@ -190,6 +190,38 @@ public sealed class KafkaSinkTests(KafkaClusterFixture kafka, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task A_slow_store_pauses_every_partition_past_the_buffer_budget_and_resumes_them_without_losing_anything()
+    {
+        const int Count = 6000;
+        string[] topics = [await kafka.CreateTopicAsync(4, "budget-a"), await kafka.CreateTopicAsync(4, "budget-b")];
+        var group = kafka.NewGroupId("budget");
+        using var logs = new TestOutputLogs(output);
+        using var traffic = new Traffic(kafka, topics, partitionsPerTopic: 4, Count, seed: 45);
+        using var offsets = new GroupOffsets(kafka, group, traffic.Partitions);
+
+        // Every store call takes 150 ms, so uploads fall behind a consumer that reads 2 MB in a moment.
+        await using var store = new FaultInjectingObjectStore(new LocalObjectStore(_root.FullName), new FaultInjectionOptions { Latency = TimeSpan.FromMilliseconds(150) });
+        var options = IntegrationSettings.Engine(maxPayloads: 100_000);
+        options.BufferBudgetBytes = 1 << 20;
+        options.ChunkBytes = 16 * 1024;
+        await using var worker = new InProcessWorker("w1", IntegrationSettings.Kafka(kafka, group, topics), options, store, logs);
+        await traffic.ProduceInStepAsync(0, Count, batch: 2000, offsets);
+        await offsets.WaitForCommitsAsync(traffic.Ends(), IntegrationSettings.Timeout, worker.Describe);
+        await worker.StopAsync();
+
+        var pauses = worker.Events.Where(e => e.Kind == "paused").ToList();
+        var resumes = worker.Events.Where(e => e.Kind == "resumed").ToList();
+        output.WriteLine($"{pauses.Count} pauses, {resumes.Count} resumes; {worker.Engine.Status}");
+        Assert.NotEmpty(pauses);
+        Assert.NotEmpty(resumes);
+        Assert.All(pauses, p => Assert.Equal(8, p.Partitions.Count));
+        Assert.InRange(worker.Engine.Status.PeakBufferedBytes, options.BufferBudgetBytes, 2 * options.BufferBudgetBytes);
+        var stored = await StoredFrames.ReadAsync(store, traffic);
+        Assert.Empty(stored.Missing(Count));
+        Assert.Equal(Count, stored.Records.Count);
+    }
+
+    [Fact]
     public async Task Two_workers_then_a_third_joins_then_one_leaves_and_nothing_is_missing_or_written_twice()
     {
         const int Count = 6000;
