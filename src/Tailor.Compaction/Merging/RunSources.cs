@@ -36,26 +36,49 @@ internal abstract class RunSource : IDisposable
 }
 
 /// <summary>
-/// A reading thread's in-memory runs, sorted by series key (through ranks), then first timestamp,
-/// then newest intake.
+/// A reading thread's in-memory runs, sorted by series key, then first timestamp, then newest intake.
 /// </summary>
 internal sealed unsafe class MemoryRunSource : RunSource
 {
     private readonly SeriesReader _reader;
-    private readonly int[] _byRank;
     private long _index;
     private long _end;
 
-    public MemoryRunSource(SeriesReader reader)
+    private readonly long _limit;
+
+    /// <summary>A view of the reader's runs whose keys lie in [<paramref name="lo"/>, <paramref name="hi"/>); the runs must be sorted (<see cref="SortRuns"/>).</summary>
+    public MemoryRunSource(SeriesReader reader, CompactKey? lo = null, CompactKey? hi = null)
     {
         _reader = reader;
-        _byRank = SortRuns(reader);
-        Seek(0);
+        _limit = hi is { } h ? LowerBound(reader, h) : reader.Buffer.Runs.Count;
+        Seek(lo is { } l ? LowerBound(reader, l) : 0);
     }
 
-    public override bool HasCurrent => _index < _reader.Buffer.Runs.Count;
+    /// <summary>The index of the first run whose series key is at least <paramref name="key"/>.</summary>
+    private static long LowerBound(SeriesReader reader, in CompactKey key)
+    {
+        var runs = reader.Buffer.Runs;
+        long lo = 0;
+        var hi = runs.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (reader.Table[runs[mid].Series].Key.CompareTo(key) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
 
-    public override CompactKey CurrentKey => _reader.Table[_byRank[_reader.Buffer.Runs[_index].Series]].Key;
+        return lo;
+    }
+
+    public override bool HasCurrent => _index < _limit;
+
+    public override CompactKey CurrentKey => _reader.Table[_reader.Buffer.Runs[_index].Series].Key;
 
     public override void AddRuns(NativeBuffer<RunView> into)
     {
@@ -78,49 +101,27 @@ internal sealed unsafe class MemoryRunSource : RunSource
 
     public override void MoveNext() => Seek(_end);
 
-    /// <summary>
-    /// Ranks the thread's series by key, rewrites each run's series id as its rank, and sorts the
-    /// runs. Returns rank → series id.
-    /// </summary>
-    public static int[] SortRuns(SeriesReader reader)
+    /// <summary>Sorts the thread's runs by series key, first timestamp and newest intake.</summary>
+    /// <remarks>Runs are sorted directly (they are few next to the series a long job accumulates).</remarks>
+    public static void SortRuns(SeriesReader reader)
     {
-        var table = reader.Table;
-        var byRank = new int[table.Count];
-        for (var i = 0; i < byRank.Length; i++)
-        {
-            byRank[i] = i;
-        }
-
-        byRank.AsSpan().Sort(new KeyOrder(table));
-        for (var rank = 0; rank < byRank.Length; rank++)
-        {
-            table[byRank[rank]].Rank = rank;
-        }
-
         var runs = reader.Buffer.Runs;
-        var span = new Span<Run>(runs.Pointer, checked((int)runs.Count));
-        foreach (ref var run in span)
-        {
-            run.Series = table[run.Series].Rank;
-        }
-
-        span.Sort(new RunOrder());
-        return byRank;
+        new Span<Run>(runs.Pointer, checked((int)runs.Count)).Sort(new ByKey(reader.Table));
     }
 
     private void Seek(long index)
     {
         _index = index;
         var runs = _reader.Buffer.Runs;
-        if (index >= runs.Count)
+        if (index >= _limit)
         {
             _end = index;
             return;
         }
 
-        var rank = runs[index].Series;
+        var series = runs[index].Series;
         var end = index + 1;
-        while (end < runs.Count && runs[end].Series == rank)
+        while (end < _limit && runs[end].Series == series)
         {
             end++;
         }
@@ -128,8 +129,26 @@ internal sealed unsafe class MemoryRunSource : RunSource
         _end = end;
     }
 
-    private readonly struct KeyOrder(SeriesTable table) : IComparer<int>
+    private readonly struct ByKey(SeriesTable table) : IComparer<Run>
     {
-        public int Compare(int x, int y) => table[x].Key.CompareTo(table[y].Key);
+        public int Compare(Run x, Run y)
+        {
+            if (x.Series != y.Series)
+            {
+                return table[x.Series].Key.CompareTo(table[y.Series].Key);
+            }
+
+            if (x.FirstTimestamp != y.FirstTimestamp)
+            {
+                return x.FirstTimestamp < y.FirstTimestamp ? -1 : 1;
+            }
+
+            if (x.Intake != y.Intake)
+            {
+                return x.Intake > y.Intake ? -1 : 1;
+            }
+
+            return x.Start.CompareTo(y.Start);
+        }
     }
 }

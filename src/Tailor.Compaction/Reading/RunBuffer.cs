@@ -6,38 +6,13 @@ namespace Tailor.Compaction.Reading;
 /// <summary>One payload entry's points of one series: a run, usually already in time order.</summary>
 internal struct Run
 {
-    public int Series;      // the thread's series id, then its rank after sorting
+    public int Series;      // the thread's series id
     public int Count;
     public long Start;      // index into the point columns
     public long Intake;
     public long FirstTimestamp;
     public long LastTimestamp;
     public bool Sorted;     // strictly increasing timestamps
-}
-
-/// <summary>Orders runs by series rank, then first timestamp, then newest intake first.</summary>
-internal readonly struct RunOrder : IComparer<Run>
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Compare(Run x, Run y)
-    {
-        if (x.Series != y.Series)
-        {
-            return x.Series < y.Series ? -1 : 1;
-        }
-
-        if (x.FirstTimestamp != y.FirstTimestamp)
-        {
-            return x.FirstTimestamp < y.FirstTimestamp ? -1 : 1;
-        }
-
-        if (x.Intake != y.Intake)
-        {
-            return x.Intake > y.Intake ? -1 : 1;
-        }
-
-        return x.Start.CompareTo(y.Start);
-    }
 }
 
 /// <summary>

@@ -89,12 +89,6 @@ internal sealed class SeriesReader : IDisposable
             }
 
             var id = Table.GetOrAdd(new CompactKey(org, series.MetricId, series.ContextKey));
-            if (pending == _pending.Length)
-            {
-                Array.Resize(ref _pending, pending * 2);
-            }
-
-            _pending[pending++] = new PendingMetadata(id, series.MetadataOffset, series.Metadata.Length);
             var start = Buffer.Timestamps.Count;
             var ts = Buffer.Timestamps.Reserve(n);
             var values = Buffer.Values.Reserve(n);
@@ -112,8 +106,17 @@ internal sealed class SeriesReader : IDisposable
                 continue;
             }
 
+            // Metadata counts only from entries that bring points of the window (the rule in docs/format.md).
+            if (pending == _pending.Length)
+            {
+                Array.Resize(ref _pending, pending * 2);
+            }
+
+            _pending[pending++] = new PendingMetadata(id, series.MetadataOffset, series.Metadata.Length);
+
             Buffer.Timestamps.Count += kept;
             Buffer.Values.Count += kept;
+            Table[id].Points += kept;
             Buffer.Runs.Add(new Run { Series = id, Count = kept, Start = start, Intake = intake, FirstTimestamp = first, LastTimestamp = last, Sorted = sorted });
         }
 

@@ -37,7 +37,7 @@ internal struct SeriesInfo
     public long MetadataIntake;
     public long MetadataOffset;
     public int MetadataLength;
-    public int Rank;
+    public long Points;
 }
 
 /// <summary>

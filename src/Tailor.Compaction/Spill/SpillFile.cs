@@ -6,6 +6,33 @@ using Tailor.Compaction.Reading;
 
 namespace Tailor.Compaction.Spill;
 
+/// <summary>A spill file and its sparse index (a series key and file offset every ~256 KiB).</summary>
+internal sealed record SpillInfo(string Path, long Bytes, CompactKey[] IndexKeys, long[] IndexOffsets)
+{
+    /// <summary>The offset of the last indexed series whose key is at most <paramref name="key"/>.</summary>
+    public long OffsetFor(in CompactKey key)
+    {
+        var lo = 0;
+        var hi = IndexKeys.Length - 1;
+        var best = 0L;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (IndexKeys[mid].CompareTo(key) <= 0)
+            {
+                best = IndexOffsets[mid];
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return best;
+    }
+}
+
 /// <summary>
 /// A sorted run file on local disk: series in key order, each with its runs (intake, order flag,
 /// range, raw timestamps and values). Written when a reading thread passes its share of the memory
@@ -21,37 +48,46 @@ internal static unsafe class SpillFile
 {
     public const int SeriesHeaderLength = 24;
     public const int RunHeaderLength = 32;
+    private const long IndexEvery = 256 << 10;
 
     /// <summary>Sorts the reader's runs and writes them to <paramref name="path"/>; the reader's runs and points are then cleared.</summary>
-    /// <returns>The bytes written.</returns>
-    public static long Write(SeriesReader reader, string path)
+    public static SpillInfo Write(SeriesReader reader, string path)
     {
-        var byRank = MemoryRunSource.SortRuns(reader);
+        MemoryRunSource.SortRuns(reader);
         var buffer = reader.Buffer;
         var table = reader.Table;
+        var keys = new List<CompactKey>();
+        var offsets = new List<long>();
         long written = 0;
         try
         {
-            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.None);
+            using var file = new PooledFileWriter(path);
             Span<byte> header = stackalloc byte[Math.Max(SeriesHeaderLength, RunHeaderLength)];
             long i = 0;
             var runs = buffer.Runs;
+            var lastIndexed = long.MinValue;
             while (i < runs.Count)
             {
-                var rank = runs[i].Series;
+                var series = runs[i].Series;
                 var end = i + 1;
-                while (end < runs.Count && runs[end].Series == rank)
+                while (end < runs.Count && runs[end].Series == series)
                 {
                     end++;
                 }
 
-                var key = table[byRank[rank]].Key;
+                var key = table[series].Key;
+                if (file.Position - lastIndexed >= IndexEvery)
+                {
+                    keys.Add(key);
+                    offsets.Add(file.Position);
+                    lastIndexed = file.Position;
+                }
+
                 BinaryPrimitives.WriteUInt32LittleEndian(header, key.Org);
                 BinaryPrimitives.WriteUInt64LittleEndian(header[4..], key.Metric);
                 BinaryPrimitives.WriteUInt64LittleEndian(header[12..], key.Context);
                 BinaryPrimitives.WriteInt32LittleEndian(header[20..], (int)(end - i));
                 file.Write(header[..SeriesHeaderLength]);
-                written += SeriesHeaderLength;
                 for (; i < end; i++)
                 {
                     ref var run = ref runs[i];
@@ -64,22 +100,21 @@ internal static unsafe class SpillFile
                     file.Write(header[..RunHeaderLength]);
                     file.Write(new ReadOnlySpan<byte>(buffer.Timestamps.Pointer + run.Start, run.Count * 8));
                     file.Write(new ReadOnlySpan<byte>(buffer.Values.Pointer + run.Start, run.Count * 8));
-                    written += RunHeaderLength + (16L * run.Count);
                 }
             }
 
-            file.Flush(flushToDisk: false);
+            written = file.Position;
         }
         catch (IOException e) when (IsDiskFull(e))
         {
             TryDelete(path);
             throw new CompactionException(
-                $"The local disk is full while spilling {written:N0}+ bytes to {Path.GetDirectoryName(path)}: free space there, point the spill " +
+                $"The local disk is full while spilling sorted runs to {System.IO.Path.GetDirectoryName(path)}: free space there, point the work " +
                 "directory elsewhere (CompactionOptions.WorkDirectory, --work-dir), or raise the memory budget. Nothing was published.", e);
         }
 
         buffer.Clear();
-        return written;
+        return new SpillInfo(path, written, [.. keys], [.. offsets]);
     }
 
     public static bool IsDiskFull(IOException e) =>
@@ -101,25 +136,29 @@ internal static unsafe class SpillFile
     }
 }
 
-/// <summary>Reads a spill file back one series at a time into reused native buffers.</summary>
+/// <summary>Reads the series of a spill file in [lo, hi) one at a time into reused native buffers.</summary>
 internal sealed unsafe class SpillRunSource : RunSource
 {
-    private readonly FileStream _file;
+    private readonly PooledFileReader _file;
     private readonly NativeBuffer<long> _timestamps = new(1 << 14);
     private readonly NativeBuffer<double> _values = new(1 << 14);
     private readonly NativeBuffer<RunView> _runs = new(64);
-    private readonly byte[] _header = new byte[SpillFile.RunHeaderLength];
+    private readonly CompactKey? _hi;
+    private readonly string _path;
     private CompactKey _key;
     private bool _has;
 
-    public SpillRunSource(string path)
+    public SpillRunSource(SpillInfo spill, CompactKey? lo = null, CompactKey? hi = null)
     {
-        Path = path;
-        _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.DeleteOnClose);
-        MoveNext();
+        _path = spill.Path;
+        _hi = hi;
+        _file = new PooledFileReader(spill.Path, lo is { } start ? spill.OffsetFor(start) : 0, 256 << 10);
+        do
+        {
+            MoveNext();
+        }
+        while (_has && lo is { } l && _key.CompareTo(l) < 0);
     }
-
-    public string Path { get; }
 
     public override bool HasCurrent => _has;
 
@@ -135,39 +174,44 @@ internal sealed unsafe class SpillRunSource : RunSource
 
     public override void MoveNext()
     {
-        var read = _file.ReadAtLeast(_header.AsSpan(0, SpillFile.SeriesHeaderLength), SpillFile.SeriesHeaderLength, throwOnEndOfStream: false);
-        if (read == 0)
+        Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
+        if (!_file.TryReadExactly(header[..SpillFile.SeriesHeaderLength]))
         {
             _has = false;
             return;
         }
 
-        if (read < SpillFile.SeriesHeaderLength)
+        _key = new CompactKey(BinaryPrimitives.ReadUInt32LittleEndian(header), BinaryPrimitives.ReadUInt64LittleEndian(header[4..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(header[12..]));
+        if (_hi is { } hi && _key.CompareTo(hi) >= 0)
         {
-            throw new CompactionException($"The spill file {Path} ends early: the local disk lost data.");
+            _has = false;
+            return;
         }
 
-        _key = new CompactKey(BinaryPrimitives.ReadUInt32LittleEndian(_header), BinaryPrimitives.ReadUInt64LittleEndian(_header.AsSpan(4)),
-            BinaryPrimitives.ReadUInt64LittleEndian(_header.AsSpan(12)));
-        var runCount = BinaryPrimitives.ReadInt32LittleEndian(_header.AsSpan(20));
+        var runCount = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
         _runs.Clear();
         _timestamps.Clear();
         _values.Clear();
         for (var r = 0; r < runCount; r++)
         {
-            _file.ReadExactly(_header);
-            var count = BinaryPrimitives.ReadInt32LittleEndian(_header.AsSpan(24));
+            if (!_file.TryReadExactly(header))
+            {
+                throw new CompactionException($"The spill file {_path} ends early: the local disk lost data.");
+            }
+
+            var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
             var ts = _timestamps.Reserve(count);
-            _file.ReadExactly(MemoryMarshal.AsBytes(ts));
+            _file.TryReadExactly(MemoryMarshal.AsBytes(ts));
             var values = _values.Reserve(count);
-            _file.ReadExactly(MemoryMarshal.AsBytes(values));
+            _file.TryReadExactly(MemoryMarshal.AsBytes(values));
             _runs.Add(new RunView
             {
                 Count = count,
-                Intake = BinaryPrimitives.ReadInt64LittleEndian(_header),
-                First = BinaryPrimitives.ReadInt64LittleEndian(_header.AsSpan(8)),
-                Last = BinaryPrimitives.ReadInt64LittleEndian(_header.AsSpan(16)),
-                Sorted = _header[28] != 0,
+                Intake = BinaryPrimitives.ReadInt64LittleEndian(header),
+                First = BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
+                Last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]),
+                Sorted = header[28] != 0,
                 Timestamps = (long*)_timestamps.Count, // offsets for now: the buffers may still grow
                 Values = (double*)_values.Count,
             });

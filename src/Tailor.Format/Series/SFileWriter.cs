@@ -139,6 +139,50 @@ public sealed class SFileWriter : IDisposable
         // The block: the codec's bytes straight into the output, then the checksum that binds them to the key.
         var span = _output.GetSpan(_codec.GetMaxEncodedLength(count) + SFileFormat.BlockChecksumLength);
         var written = _codec.Encode(timestamps, values, span);
+        return AppendBlock(key, metadata, span, written, count, timestamps[0], timestamps[^1]);
+    }
+
+    /// <summary>
+    /// Adds one series whose block the caller already encoded with this writer's codec (so series can
+    /// be encoded in parallel and written in key order here).
+    /// </summary>
+    /// <param name="key">The series key; strictly greater than the previous series' key.</param>
+    /// <param name="metadata">The series' metadata, at most <see cref="FormatLimits.MaxMetadataBytes"/> bytes (copied).</param>
+    /// <param name="block">The codec's encoding of the points (<see cref="ISeriesCodec.Encode"/>), without checksum.</param>
+    /// <param name="pointCount">The number of points encoded.</param>
+    /// <param name="firstTimestamp">The first (smallest) timestamp.</param>
+    /// <param name="lastTimestamp">The last (largest) timestamp.</param>
+    /// <returns>The file offset of the series' block.</returns>
+    /// <exception cref="ArgumentException">The key does not follow the previous one, the metadata is too long, or the counts are out of range.</exception>
+    public long AddEncodedSeries(in SeriesKey key, ReadOnlySpan<byte> metadata, ReadOnlySpan<byte> block, int pointCount, long firstTimestamp, long lastTimestamp)
+    {
+        if (_completed || _disposed)
+        {
+            ThrowCompleted();
+        }
+
+        if (_stats.SeriesCount > 0 && key <= _stats.LastKey)
+        {
+            ThrowKeyOrder(key, _stats.LastKey);
+        }
+
+        if (metadata.Length > FormatLimits.MaxMetadataBytes)
+        {
+            ThrowMetadataTooLong(metadata.Length);
+        }
+
+        if (pointCount <= 0 || pointCount > SeriesCodecs.MaxPointCount || block.IsEmpty || lastTimestamp < firstTimestamp)
+        {
+            ThrowBadPoints(pointCount, pointCount);
+        }
+
+        var span = _output.GetSpan(block.Length + SFileFormat.BlockChecksumLength);
+        block.CopyTo(span);
+        return AppendBlock(key, metadata, span, block.Length, pointCount, firstTimestamp, lastTimestamp);
+    }
+
+    private long AppendBlock(in SeriesKey key, ReadOnlySpan<byte> metadata, Span<byte> span, int written, int count, long first, long last)
+    {
         BinaryPrimitives.WriteUInt32LittleEndian(span[written..], SFileFormat.BlockChecksum(key, span[..written], _crc));
         var blockLength = written + SFileFormat.BlockChecksumLength;
         _output.Advance(blockLength);
@@ -156,7 +200,7 @@ public sealed class SFileWriter : IDisposable
             _pageFirstKey = key;
         }
 
-        var entry = new SFileIndexEntry(key, offset, blockLength, count, timestamps[0], timestamps[^1], _heap.Length, metadata.Length);
+        var entry = new SFileIndexEntry(key, offset, blockLength, count, first, last, _heap.Length, metadata.Length);
         entry.Write(_entries.Extend(_pool, SFileFormat.IndexEntryLength));
         _heap.Append(_pool, metadata);
         _pageEntryCount++;
@@ -169,8 +213,8 @@ public sealed class SFileWriter : IDisposable
         _stats.LastKey = key;
         _stats.SeriesCount++;
         _stats.PointCount += count;
-        _stats.MinTimestamp = Math.Min(_stats.MinTimestamp, timestamps[0]);
-        _stats.MaxTimestamp = Math.Max(_stats.MaxTimestamp, timestamps[^1]);
+        _stats.MinTimestamp = Math.Min(_stats.MinTimestamp, first);
+        _stats.MaxTimestamp = Math.Max(_stats.MaxTimestamp, last);
         _stats.MetadataBytes += metadata.Length;
         _stats.MaxPointCount = Math.Max(_stats.MaxPointCount, count);
         _stats.MaxBlockLength = Math.Max(_stats.MaxBlockLength, blockLength);

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 
-namespace Tailor.Storage.Tests;
+namespace Tailor.Testing;
 
 /// <summary>A tiny tmpfs mounted on a fresh folder, so a test can fill a disk for real; unmounted on dispose.</summary>
 /// <remarks>Needs root (the tests run as root). Throws, never skips, when the mount fails.</remarks>
-internal sealed class TmpfsMount : IDisposable
+public sealed class TmpfsMount : IDisposable
 {
+    /// <summary>Mounts a tmpfs of <paramref name="size"/> (e.g. "1m").</summary>
     public TmpfsMount(string size)
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "tailor-tests", $"tmpfs-{Guid.NewGuid():N}");
@@ -18,8 +19,10 @@ internal sealed class TmpfsMount : IDisposable
         }
     }
 
+    /// <summary>The mounted folder.</summary>
     public string Path { get; }
 
+    /// <summary>Unmounts.</summary>
     public void Dispose()
     {
         Run("umount", "-l", Path);

@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Tailor.Compaction;
+
+/// <summary>
+/// The <c>Tailor.Compaction</c> meter and activity source: jobs, points in and out, duplicates,
+/// out-of-window points, damaged records, bytes in and out, spills and the time of every stage.
+/// </summary>
+public static class CompactionMetrics
+{
+    /// <summary>The meter and activity source name.</summary>
+    public const string Name = "Tailor.Compaction";
+
+    internal static readonly Meter Meter = new(Name, "1.0");
+    internal static readonly ActivitySource ActivitySource = new(Name, "1.0");
+
+    internal static readonly Counter<long> Jobs = Meter.CreateCounter<long>("tailor.compaction.jobs", "{job}", "Jobs run, by outcome (written, skipped, failed).");
+    internal static readonly Counter<long> PointsIn = Meter.CreateCounter<long>("tailor.compaction.points.in", "{point}", "Points decoded from segments.");
+    internal static readonly Counter<long> PointsOut = Meter.CreateCounter<long>("tailor.compaction.points.out", "{point}", "Points written to S-files.");
+    internal static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("tailor.compaction.duplicates", "{point}", "Points dropped by the duplicate rule.");
+    internal static readonly Counter<long> OutOfWindow = Meter.CreateCounter<long>("tailor.compaction.out_of_window", "{point}", "Points of other windows, skipped.");
+    internal static readonly Counter<long> DamagedRecords = Meter.CreateCounter<long>("tailor.compaction.damaged_records", "{record}", "Segment records lost to damage or undecodable.");
+    internal static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("tailor.compaction.bytes.in", "By", "Segment bytes read.");
+    internal static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("tailor.compaction.bytes.out", "By", "S-file bytes written.");
+    internal static readonly Counter<long> Spills = Meter.CreateCounter<long>("tailor.compaction.spills", "{file}", "Sorted runs spilled to local disk.");
+    internal static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("tailor.compaction.stage.duration", "s", "Time per stage (fetch, read, decompress, decode, sort, spill, encode, upload).");
+}

@@ -1,0 +1,101 @@
+using System.Text.Json.Serialization;
+using Tailor.Compaction.Writing;
+
+namespace Tailor.Compaction;
+
+/// <summary>The run report of one compaction job (also written as JSON by <c>tailor compact --json</c>).</summary>
+public sealed record CompactionReport
+{
+    /// <summary>The shard.</summary>
+    [JsonPropertyName("shard")] public string Shard { get; init; } = "";
+
+    /// <summary>The window.</summary>
+    [JsonPropertyName("window")] public string Window { get; init; } = "";
+
+    /// <summary>The input set's generation.</summary>
+    [JsonPropertyName("generation")] public string Generation { get; init; } = "";
+
+    /// <summary>True when a manifest with the same inputs existed and the job did nothing.</summary>
+    [JsonPropertyName("skipped")] public bool Skipped { get; init; }
+
+    /// <summary>Input segments.</summary>
+    [JsonPropertyName("segments")] public int Segments { get; init; }
+
+    /// <summary>Byte-range splits read.</summary>
+    [JsonPropertyName("splits")] public int Splits { get; init; }
+
+    /// <summary>Segments that could not be read at all (neither header nor footer intact).</summary>
+    [JsonPropertyName("unreadable_segments")] public int UnreadableSegments { get; init; }
+
+    /// <summary>Points decoded (in and out of the window).</summary>
+    [JsonPropertyName("points_in")] public long PointsIn { get; init; }
+
+    /// <summary>Points written.</summary>
+    [JsonPropertyName("points_out")] public long PointsOut { get; init; }
+
+    /// <summary>Points dropped by the duplicate rule.</summary>
+    [JsonPropertyName("duplicates_dropped")] public long DuplicatesDropped { get; init; }
+
+    /// <summary>Points of other windows, skipped.</summary>
+    [JsonPropertyName("out_of_window")] public long OutOfWindow { get; init; }
+
+    /// <summary>Records lost to damage plus undecodable payloads.</summary>
+    [JsonPropertyName("damaged_records")] public long DamagedRecords { get; init; }
+
+    /// <summary>Damaged regions found in the segments.</summary>
+    [JsonPropertyName("damaged_regions")] public long DamagedRegions { get; init; }
+
+    /// <summary>Bytes skipped in damaged regions.</summary>
+    [JsonPropertyName("damaged_bytes")] public long DamagedBytes { get; init; }
+
+    /// <summary>Series written.</summary>
+    [JsonPropertyName("series")] public long Series { get; init; }
+
+    /// <summary>Segment bytes read.</summary>
+    [JsonPropertyName("bytes_in")] public long BytesIn { get; init; }
+
+    /// <summary>S-file bytes written.</summary>
+    [JsonPropertyName("bytes_out")] public long BytesOut { get; init; }
+
+    /// <summary>S-file bytes per point written.</summary>
+    [JsonPropertyName("bytes_per_point_out")] public double BytesPerPointOut => PointsOut == 0 ? 0 : (double)BytesOut / PointsOut;
+
+    /// <summary>Spill files written.</summary>
+    [JsonPropertyName("spills")] public int Spills { get; init; }
+
+    /// <summary>Bytes spilled to local disk.</summary>
+    [JsonPropertyName("spill_bytes")] public long SpillBytes { get; init; }
+
+    /// <summary>Seconds per stage: fetch, read (wall), decompress and decode (thread time), sort, spill, encode (merge and encode, wall), upload, manifest, total.</summary>
+    [JsonPropertyName("stage_seconds")] public IReadOnlyDictionary<string, double> StageSeconds { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The process's peak working set sampled during the job.</summary>
+    [JsonPropertyName("peak_working_set_bytes")] public long PeakWorkingSetBytes { get; init; }
+
+    /// <summary>The most native memory the job's buffers held at once.</summary>
+    [JsonPropertyName("peak_buffer_bytes")] public long PeakBufferBytes { get; init; }
+
+    /// <summary>The memory budget.</summary>
+    [JsonPropertyName("memory_budget_bytes")] public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>GC pause time during the job.</summary>
+    [JsonPropertyName("gc_pause_seconds")] public double GcPauseSeconds { get; init; }
+
+    /// <summary>GC pause time over wall time.</summary>
+    [JsonPropertyName("gc_pause_fraction")] public double GcPauseFraction { get; init; }
+
+    /// <summary>Managed bytes allocated by the process during the job.</summary>
+    [JsonPropertyName("allocated_bytes")] public long AllocatedBytes { get; init; }
+
+    /// <summary>Managed bytes allocated per point read.</summary>
+    [JsonPropertyName("allocated_bytes_per_point")] public double AllocatedBytesPerPoint => PointsIn == 0 ? 0 : (double)AllocatedBytes / PointsIn;
+
+    /// <summary>Object store calls by operation during the job.</summary>
+    [JsonPropertyName("store_calls")] public IReadOnlyDictionary<string, long> StoreCalls { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The S-file parts written.</summary>
+    [JsonPropertyName("parts")] public IReadOnlyList<PartInfo> Parts { get; init; } = [];
+
+    /// <summary>The manifest key.</summary>
+    [JsonPropertyName("manifest")] public string Manifest { get; init; } = "";
+}

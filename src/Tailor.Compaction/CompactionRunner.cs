@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tailor.Compaction.Memory;
+using Tailor.Compaction.Merging;
+using Tailor.Compaction.Reading;
+using Tailor.Compaction.Writing;
+using Tailor.Storage;
+
+namespace Tailor.Compaction;
+
+/// <summary>
+/// Runs compaction jobs: reads every input segment of a (shard, window) by byte-range splits in
+/// parallel, groups points by series, sorts them by time, drops duplicates by the DESIGN's rule,
+/// writes S-file parts and, last, the manifest. Memory stays within
+/// <see cref="CompactionOptions.MemoryBudgetBytes"/>: past it, sorted runs spill to local disk.
+/// </summary>
+/// <remarks>
+/// The output bytes depend only on the job's input segments: not on thread count, split size or
+/// memory budget. A job whose manifest already names the same inputs is skipped unless forced.
+/// </remarks>
+public sealed class CompactionRunner
+{
+    private readonly IObjectStore _store;
+    private readonly CompactionOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a runner.</summary>
+    public CompactionRunner(IObjectStore store, CompactionOptions? options = null, ILogger<CompactionRunner>? logger = null)
+    {
+        _options = options ?? new CompactionOptions();
+        _options.Validate();
+        _store = store;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Plans and runs the job of one shard and window.</summary>
+    public async Task<CompactionReport> RunAsync(ShardName shard, CompactionWindow window, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var job = await new CompactionPlanner(_store, _options).PlanAsync(shard, window, cancellationToken).ConfigureAwait(false);
+        var report = await RunAsync(job, cancellationToken).ConfigureAwait(false);
+        var stages = new Dictionary<string, double>(report.StageSeconds) { ["list"] = Stopwatch.GetElapsedTime(started).TotalSeconds - report.StageSeconds.GetValueOrDefault("total") };
+        return report with { StageSeconds = stages };
+    }
+
+    /// <summary>Runs one planned job.</summary>
+    /// <exception cref="CompactionException">The job failed (full disk, unreadable store, …); nothing was published.</exception>
+    public async Task<CompactionReport> RunAsync(CompactionJob job, CancellationToken cancellationToken = default)
+    {
+        using var activity = CompactionMetrics.ActivitySource.StartActivity("compact");
+        activity?.SetTag("shard", job.Shard.Value);
+        activity?.SetTag("window", job.Window.ToString());
+        var manifestKey = ObjectKeys.Manifest(job.Shard, job.Window.Start);
+        var previous = await ReadManifestAsync(manifestKey, cancellationToken).ConfigureAwait(false);
+        if (!_options.Force && previous is not null && previous.Generation == job.Generation && previous.Codec == _options.Codec.Name)
+        {
+            CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
+            _logger.LogInformation("{Job}: the manifest already names these {Count} inputs; nothing to do", job, job.Inputs.Count);
+            return new CompactionReport { Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Skipped = true, Segments = job.Inputs.Count, Manifest = manifestKey };
+        }
+
+        if (job.Inputs.Count == 0)
+        {
+            return new CompactionReport { Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Segments = 0, MemoryBudgetBytes = _options.MemoryBudgetBytes };
+        }
+
+        var folder = Path.Combine(_options.WorkDirectory, $"{job.Shard.Value}-{job.Window.StartSeconds}-{job.Generation}-{Guid.NewGuid():N}"[..60]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var run = new JobRun(this, job, folder);
+            var report = await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            var manifest = new CompactionManifest
+            {
+                Shard = job.Shard.Value,
+                Window = job.Window.ToString(),
+                Generation = job.Generation,
+                Codec = _options.Codec.Name,
+                Inputs = job.Inputs,
+                Outputs = report.Parts,
+                Stats = new ManifestStats
+                {
+                    PointsIn = report.PointsIn,
+                    PointsOut = report.PointsOut,
+                    Duplicates = report.DuplicatesDropped,
+                    OutOfWindow = report.OutOfWindow,
+                    DamagedRecords = report.DamagedRecords,
+                    Series = report.Series,
+                    BytesIn = report.BytesIn,
+                    BytesOut = report.BytesOut,
+                },
+            };
+            var manifestStarted = Stopwatch.GetTimestamp();
+            await _store.PutAsync(manifestKey, manifest.ToJson(), cancellationToken).ConfigureAwait(false);
+            await DeleteStalePartsAsync(job, previous, report.Parts, cancellationToken).ConfigureAwait(false);
+            var stages = new Dictionary<string, double>(report.StageSeconds) { ["manifest"] = Stopwatch.GetElapsedTime(manifestStarted).TotalSeconds };
+            stages["total"] += stages["manifest"];
+            CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "written"));
+            _logger.LogInformation("{Job}: {PointsOut} points of {Series} series in {Parts} parts ({BytesOut} bytes), {Duplicates} duplicates dropped, {Damaged} damaged records",
+                job, report.PointsOut, report.Series, report.Parts.Count, report.BytesOut, report.DuplicatesDropped, report.DamagedRecords);
+            return report with { StageSeconds = stages, Manifest = manifestKey };
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+            if (e is CompactionException)
+            {
+                throw;
+            }
+
+            throw new CompactionException($"Compaction of {job} failed: {e.Message}", e);
+        }
+        finally
+        {
+            TryDeleteFolder(folder);
+        }
+    }
+
+    private async Task<CompactionManifest?> ReadManifestAsync(string key, CancellationToken cancellationToken)
+    {
+        var info = await _store.GetInfoAsync(key, cancellationToken).ConfigureAwait(false);
+        if (info is null)
+        {
+            return null;
+        }
+
+        var bytes = new byte[info.Size];
+        await _store.ReadAsync(key, 0, bytes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return CompactionManifest.Parse(bytes);
+        }
+        catch (FormatException e)
+        {
+            _logger.LogWarning("The manifest {Key} is unreadable ({Problem}); the window is recompacted", key, e.Message);
+            return null;
+        }
+    }
+
+    private async Task DeleteStalePartsAsync(CompactionJob job, CompactionManifest? previous, IReadOnlyList<PartInfo> parts, CancellationToken cancellationToken)
+    {
+        // Parts of other generations are no longer named by the manifest: remove them now that it points elsewhere.
+        var keep = parts.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        await foreach (var info in _store.ListAsync(ObjectKeys.SeriesWindowPrefix(job.Shard, job.Window.Start), cancellationToken).ConfigureAwait(false))
+        {
+            if (ObjectKeys.TryParseSeriesFile(info.Key, out _) && !keep.Contains(info.Key))
+            {
+                await _store.DeleteAsync(info.Key, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        _ = previous;
+    }
+
+    private static void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>The state of one job's execution.</summary>
+    private sealed class JobRun(CompactionRunner runner, CompactionJob job, string folder)
+    {
+        private readonly CompactionOptions _options = runner._options;
+        private long _peakWorkingSet;
+
+        public async Task<CompactionReport> ExecuteAsync(CancellationToken cancellationToken)
+        {
+            using var calls = new StoreCallCounter();
+            var gcBefore = GC.GetTotalPauseDuration();
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+            MemoryTracker.ResetPeak();
+            var total = Stopwatch.GetTimestamp();
+            using var sampler = new Timer(_ => SampleWorkingSet(), null, 0, 50);
+
+            using var input = await JobInput.LoadAsync(runner._store, job, _options, folder, runner._logger, cancellationToken).ConfigureAwait(false);
+
+            // Merge and encode key ranges in parallel; write the parts in key order as ranges finish.
+            var encodeStarted = Stopwatch.GetTimestamp();
+            await using var parts = new PartWriter(runner._store, job, _options, folder);
+            parts.Start(cancellationToken);
+            var merged = await RangeMerge.RunAsync(input, _options.Parallelism, () => new EncodedChunk(_options.Codec), parts.Accept, cancellationToken)
+                .ConfigureAwait(false);
+            var encode = Stopwatch.GetElapsedTime(encodeStarted);
+            var uploadStarted = Stopwatch.GetTimestamp();
+            var written = await parts.FinishAsync().ConfigureAwait(false);
+            var upload = Stopwatch.GetElapsedTime(uploadStarted);
+
+            var counts = input.Counts;
+            var wall = Stopwatch.GetElapsedTime(total);
+            var gc = GC.GetTotalPauseDuration() - gcBefore;
+            SampleWorkingSet();
+            var report = new CompactionReport
+            {
+                Shard = job.Shard.Value,
+                Window = job.Window.ToString(),
+                Generation = job.Generation,
+                Segments = input.Segments,
+                Splits = input.Splits,
+                UnreadableSegments = input.UnreadableSegments,
+                PointsIn = counts.Points,
+                PointsOut = merged.Points,
+                DuplicatesDropped = merged.Duplicates,
+                OutOfWindow = counts.OutOfWindow,
+                DamagedRecords = input.LostRecords + counts.BadPayloads,
+                DamagedRegions = input.DamagedRegions,
+                DamagedBytes = input.DamagedBytes,
+                Series = merged.Series,
+                BytesIn = job.InputBytes,
+                BytesOut = parts.BytesWritten,
+                Spills = input.Spills.Count,
+                SpillBytes = input.SpillBytes,
+                StageSeconds = new Dictionary<string, double>
+                {
+                    ["fetch"] = input.FetchTime.TotalSeconds,
+                    ["read"] = input.ReadTime.TotalSeconds,
+                    ["decompress"] = Stopwatch.GetElapsedTime(0, counts.DecompressTicks).TotalSeconds,
+                    ["decode"] = Stopwatch.GetElapsedTime(0, counts.DecodeTicks).TotalSeconds,
+                    ["spill"] = input.SpillTime.TotalSeconds,
+                    ["encode"] = encode.TotalSeconds,
+                    ["upload"] = upload.TotalSeconds,
+                    ["total"] = wall.TotalSeconds,
+                },
+                PeakWorkingSetBytes = Interlocked.Read(ref _peakWorkingSet),
+                PeakBufferBytes = MemoryTracker.Peak,
+                MemoryBudgetBytes = _options.MemoryBudgetBytes,
+                GcPauseSeconds = gc.TotalSeconds,
+                GcPauseFraction = gc.TotalSeconds / wall.TotalSeconds,
+                AllocatedBytes = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore,
+                StoreCalls = calls.Snapshot(),
+                Parts = written,
+            };
+            Record(report);
+            return report;
+        }
+
+        private void SampleWorkingSet()
+        {
+            var now = Environment.WorkingSet;
+            long peak;
+            while (now > (peak = Interlocked.Read(ref _peakWorkingSet)) && Interlocked.CompareExchange(ref _peakWorkingSet, now, peak) != peak)
+            {
+            }
+        }
+
+        private static void Record(CompactionReport report)
+        {
+            CompactionMetrics.PointsIn.Add(report.PointsIn);
+            CompactionMetrics.PointsOut.Add(report.PointsOut);
+            CompactionMetrics.Duplicates.Add(report.DuplicatesDropped);
+            CompactionMetrics.OutOfWindow.Add(report.OutOfWindow);
+            CompactionMetrics.DamagedRecords.Add(report.DamagedRecords);
+            CompactionMetrics.BytesIn.Add(report.BytesIn);
+            CompactionMetrics.BytesOut.Add(report.BytesOut);
+            foreach (var (stage, seconds) in report.StageSeconds)
+            {
+                CompactionMetrics.StageDuration.Record(seconds, new KeyValuePair<string, object?>("stage", stage));
+            }
+        }
+    }
+}
+
+/// <summary>Counts object store calls by operation while it lives (from the <c>Tailor.Storage</c> meter).</summary>
+internal sealed class StoreCallCounter : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private readonly Dictionary<string, long> _calls = [];
+
+    public StoreCallCounter()
+    {
+        _listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ObjectStoreMetrics.MeterName && instrument.Name == ObjectStoreMetrics.RequestsName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "operation" && tag.Value?.ToString() is { } operation)
+                {
+                    lock (_calls)
+                    {
+                        _calls[operation] = _calls.GetValueOrDefault(operation) + value;
+                    }
+                }
+            }
+        });
+        _listener.Start();
+    }
+
+    public IReadOnlyDictionary<string, long> Snapshot()
+    {
+        lock (_calls)
+        {
+            return new Dictionary<string, long>(_calls);
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
+}

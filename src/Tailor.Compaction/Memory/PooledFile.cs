@@ -1,0 +1,135 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+
+namespace Tailor.Compaction.Memory;
+
+/// <summary>Sequential reads of a local file through one pooled buffer (positioned reads, no FileStream buffer allocations).</summary>
+internal sealed class PooledFileReader : IDisposable
+{
+    private readonly SafeFileHandle _file;
+    private byte[] _buffer;
+    private long _filePosition;
+    private int _start;
+    private int _end;
+
+    public PooledFileReader(string path, long offset = 0, int bufferBytes = 1 << 20)
+    {
+        _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+        _buffer = ArrayPool<byte>.Shared.Rent(bufferBytes);
+        _filePosition = offset;
+    }
+
+    /// <summary>Fills <paramref name="destination"/> completely.</summary>
+    /// <returns>False when the file ended before the first byte (a clean end); throws when it ends inside.</returns>
+    public bool TryReadExactly(Span<byte> destination)
+    {
+        var copied = 0;
+        while (copied < destination.Length)
+        {
+            if (_start == _end)
+            {
+                if (destination.Length - copied >= _buffer.Length)
+                {
+                    // Large reads go straight to the destination.
+                    var direct = RandomAccess.Read(_file, destination[copied..], _filePosition);
+                    if (direct == 0)
+                    {
+                        return copied == 0 ? false : throw new EndOfStreamException();
+                    }
+
+                    _filePosition += direct;
+                    copied += direct;
+                    continue;
+                }
+
+                var n = RandomAccess.Read(_file, _buffer, _filePosition);
+                if (n == 0)
+                {
+                    return copied == 0 ? false : throw new EndOfStreamException();
+                }
+
+                _filePosition += n;
+                _start = 0;
+                _end = n;
+            }
+
+            var take = Math.Min(_end - _start, destination.Length - copied);
+            _buffer.AsSpan(_start, take).CopyTo(destination[copied..]);
+            _start += take;
+            copied += take;
+        }
+
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _file.Dispose();
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
+}
+
+/// <summary>Sequential writes to a new local file through one pooled buffer.</summary>
+internal sealed class PooledFileWriter : IDisposable
+{
+    private readonly SafeFileHandle _file;
+    private byte[] _buffer;
+    private int _used;
+
+    public PooledFileWriter(string path, int bufferBytes = 1 << 20)
+    {
+        _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        _buffer = ArrayPool<byte>.Shared.Rent(bufferBytes);
+    }
+
+    /// <summary>Bytes written (buffered included).</summary>
+    public long Position { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        if (data.Length > _buffer.Length - _used)
+        {
+            Flush();
+            if (data.Length >= _buffer.Length)
+            {
+                RandomAccess.Write(_file, data, Position);
+                Position += data.Length;
+                return;
+            }
+        }
+
+        data.CopyTo(_buffer.AsSpan(_used));
+        _used += data.Length;
+        Position += data.Length;
+    }
+
+    public void Flush()
+    {
+        if (_used > 0)
+        {
+            RandomAccess.Write(_file, _buffer.AsSpan(0, _used), Position - _used);
+            _used = 0;
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Flush();
+        }
+        finally
+        {
+            _file.Dispose();
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = [];
+            }
+        }
+    }
+}

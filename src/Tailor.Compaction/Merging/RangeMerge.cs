@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using Tailor.Compaction.Reading;
+
+namespace Tailor.Compaction.Merging;
+
+/// <summary>A sink of one key range's merged series that can be reused for another range.</summary>
+internal interface IRangeSink : IMergedSeriesSink, IDisposable
+{
+    void Clear();
+}
+
+/// <summary>
+/// Merges a job's input by key ranges in parallel and hands each range's result to a consumer in
+/// key order, with at most parallelism + 1 ranges in memory.
+/// </summary>
+internal static class RangeMerge
+{
+    public static async Task<(long Series, long Points, long Duplicates)> RunAsync<TSink>(JobInput input, int parallelism, Func<TSink> create,
+        Action<TSink> consume, CancellationToken cancellationToken)
+        where TSink : class, IRangeSink
+    {
+        var readers = input.Readers;
+        Parallel.ForEach(readers, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, MemoryRunSource.SortRuns);
+        var tables = input.Tables;
+        var boundaries = KeyRanges.Build(tables, parallelism * 4);
+        var ranges = boundaries.Length + 1;
+        var results = new Task<(TSink Sink, long Series, long Points, long Duplicates)>?[ranges];
+        using var room = new SemaphoreSlim(parallelism + 1);
+        var spills = input.Spills.ToArray();
+        var free = new ConcurrentBag<TSink>();
+        var started = new SemaphoreSlim(0);
+        var producer = Task.Run(
+            async () =>
+            {
+                for (var i = 0; i < ranges; i++)
+                {
+                    await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var range = i;
+                    results[range] = Task.Run(() => Merge(range), cancellationToken);
+                    started.Release();
+                }
+            },
+            cancellationToken);
+
+        (TSink, long, long, long) Merge(int range)
+        {
+            CompactKey? lo = range == 0 ? null : boundaries[range - 1];
+            CompactKey? hi = range == ranges - 1 ? null : boundaries[range];
+            var sources = new List<RunSource>(readers.Length + spills.Length);
+            try
+            {
+                foreach (var reader in readers)
+                {
+                    sources.Add(new MemoryRunSource(reader, lo, hi));
+                }
+
+                foreach (var spill in spills)
+                {
+                    sources.Add(new Spill.SpillRunSource(spill, lo, hi));
+                }
+
+                var sink = free.TryTake(out var reused) ? reused : create();
+                sink.Clear();
+                using var merger = new SeriesMerger(sources, tables);
+                merger.Run(sink, cancellationToken);
+                return (sink, merger.Series, merger.PointsOut, merger.Duplicates);
+            }
+            finally
+            {
+                foreach (var source in sources)
+                {
+                    source.Dispose();
+                }
+            }
+        }
+
+        long series = 0;
+        long points = 0;
+        long duplicates = 0;
+        var owned = new List<TSink>();
+        try
+        {
+            for (var i = 0; i < ranges; i++)
+            {
+                await started.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var (sink, s, p, d) = await results[i]!.ConfigureAwait(false);
+                if (!owned.Contains(sink))
+                {
+                    owned.Add(sink);
+                }
+
+                consume(sink);
+                free.Add(sink);
+                room.Release();
+                series += s;
+                points += p;
+                duplicates += d;
+            }
+
+            await producer.ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var task in results)
+            {
+                if (task is not null)
+                {
+                    try
+                    {
+                        var sink = (await task.ConfigureAwait(false)).Sink;
+                        if (!owned.Contains(sink))
+                        {
+                            owned.Add(sink);
+                        }
+                    }
+                    catch (Exception)
+                    {
+                        // The failure surfaces from the loop above.
+                    }
+                }
+            }
+
+            foreach (var sink in owned)
+            {
+                sink.Dispose();
+            }
+        }
+
+        return (series, points, duplicates);
+    }
+}

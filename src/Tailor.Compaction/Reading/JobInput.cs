@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using Tailor.Compaction.Spill;
+using Tailor.Format.Segments;
+using Microsoft.Extensions.Logging;
+using Tailor.Storage;
+
+namespace Tailor.Compaction.Reading;
+
+/// <summary>
+/// The decoded input of one job: every input segment fetched (or read in place), cut into byte-range
+/// splits, decoded in parallel into per-thread columns, spilled to sorted files past the budget.
+/// What is left in memory and the spill files are then merged by key ranges (<see cref="Merging.RangeMerge"/>).
+/// </summary>
+internal sealed class JobInput : IDisposable
+{
+    private readonly List<SpillInfo> _spills = [];
+    private long _spillBytes;
+    private long _spillTicks;
+
+    private JobInput(SeriesReader[] readers) => Readers = readers;
+
+    public SeriesReader[] Readers { get; }
+
+    public IReadOnlyList<SpillInfo> Spills => _spills;
+
+    public long SpillBytes => Interlocked.Read(ref _spillBytes);
+
+    public TimeSpan SpillTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _spillTicks));
+
+    public TimeSpan FetchTime { get; private set; }
+
+    public TimeSpan ReadTime { get; private set; }
+
+    public int Segments { get; private set; }
+
+    public int Splits { get; private set; }
+
+    public int UnreadableSegments { get; private set; }
+
+    public long LostRecords { get; private set; }
+
+    public long DamagedRegions { get; private set; }
+
+    public long DamagedBytes { get; private set; }
+
+    /// <summary>The counts of every reading thread together.</summary>
+    public ReadCounts Counts
+    {
+        get
+        {
+            var total = default(ReadCounts);
+            foreach (var reader in Readers)
+            {
+                ref var c = ref reader.Counts;
+                total.Records += c.Records;
+                total.Points += c.Points;
+                total.OutOfWindow += c.OutOfWindow;
+                total.BadPayloads += c.BadPayloads;
+                total.FrameBytes += c.FrameBytes;
+                total.DecompressTicks += c.DecompressTicks;
+                total.DecodeTicks += c.DecodeTicks;
+            }
+
+            return total;
+        }
+    }
+
+    public SeriesTable[] Tables => [.. Readers.Select(r => r.Table)];
+
+    /// <summary>Fetches and decodes the job's input.</summary>
+    public static async Task<JobInput> LoadAsync(IObjectStore store, CompactionJob job, CompactionOptions options, string folder,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        var fetchStarted = Stopwatch.GetTimestamp();
+        var files = await FetchAsync(store, job, folder, cancellationToken).ConfigureAwait(false);
+        var fetch = Stopwatch.GetElapsedTime(fetchStarted);
+
+        var readStarted = Stopwatch.GetTimestamp();
+        var splits = new List<(int File, long Start, long End)>();
+        var layouts = new SegmentLayout?[files.Count];
+        var unreadable = 0;
+        for (var f = 0; f < files.Count; f++)
+        {
+            var layout = FileSegmentCursor.ReadLayout(files[f]);
+            if (!layout.IsReadable)
+            {
+                unreadable++;
+                logger.LogWarning("{Key}: unreadable segment ({Header}; {Footer}); its records are lost", job.Inputs[f].Key, layout.HeaderProblem, layout.FooterProblem);
+                continue;
+            }
+
+            layouts[f] = layout;
+            var end = layout.DataEnd == long.MaxValue ? layout.FileLength : layout.DataEnd;
+            for (long start = 0; start < end; start += options.SplitBytes)
+            {
+                splits.Add((f, start, Math.Min(end, start + options.SplitBytes)));
+            }
+        }
+
+        var threads = Math.Max(1, Math.Min(options.Parallelism, splits.Count));
+        var readers = new SeriesReader[threads];
+        for (var t = 0; t < threads; t++)
+        {
+            readers[t] = new SeriesReader(job.Window.StartSeconds, job.Window.EndSeconds, options.MaxPayloadBytes);
+        }
+
+        var input = new JobInput(readers) { Segments = files.Count, Splits = splits.Count, UnreadableSegments = unreadable };
+        try
+        {
+            var splitStats = new SegmentReadStats[splits.Count];
+            var next = -1;
+            var reserve = Math.Min(options.MemoryBudgetBytes / 4, 64L << 20);
+            var share = Math.Max(8L << 20, (options.MemoryBudgetBytes - reserve) / threads);
+            var tasks = new Task[threads];
+            for (var t = 0; t < threads; t++)
+            {
+                var reader = readers[t];
+                tasks[t] = Task.Factory.StartNew(
+                    () =>
+                    {
+                        int s;
+                        while ((s = Interlocked.Increment(ref next)) < splits.Count)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var (f, start, end) = splits[s];
+                            using var cursor = FileSegmentCursor.Open(files[f], layouts[f]!, start, end);
+                            reader.Read(cursor, r => input.SpillIfNeeded(r, share, folder));
+                            splitStats[s] = cursor.State.Stats;
+                        }
+                    },
+                    cancellationToken,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default);
+            }
+
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+
+            // Damage: records lost per file (the footer's or trailer's count against what was read).
+            for (var f = 0; f < files.Count; f++)
+            {
+                if (layouts[f] is not { } layout)
+                {
+                    continue;
+                }
+
+                var stats = default(SegmentReadStats);
+                stats.MaxOrdinal = -1;
+                for (var s = 0; s < splits.Count; s++)
+                {
+                    if (splits[s].File == f)
+                    {
+                        stats.Add(splitStats[s]);
+                    }
+                }
+
+                input.LostRecords += layout.LostRecords(stats);
+                input.DamagedRegions += stats.DamagedRegions;
+                input.DamagedBytes += stats.DamagedBytes;
+            }
+
+            input.FetchTime = fetch;
+            input.ReadTime = Stopwatch.GetElapsedTime(readStarted);
+            return input;
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var reader in Readers)
+        {
+            reader.Dispose();
+        }
+
+        foreach (var spill in _spills)
+        {
+            SpillFile.TryDelete(spill.Path);
+        }
+    }
+
+    private void SpillIfNeeded(SeriesReader reader, long share, string folder)
+    {
+        // The series table stays in memory (it holds every series' key and metadata); the runs get
+        // what is left of the share. Buffers grow by half, so spill at two thirds of it, and never
+        // for less than 4 MiB of runs, or a table larger than the share would spill every payload.
+        var limit = Math.Max(4L << 20, (share - reader.Table.Bytes) * 2 / 3);
+        if (reader.Buffer.UsedBytes < limit)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var spill = SpillFile.Write(reader, Path.Combine(folder, $"spill-{Guid.NewGuid():N}.run"));
+        lock (_spills)
+        {
+            _spills.Add(spill);
+        }
+
+        reader.Buffer.Timestamps.Trim(1 << 16);
+        reader.Buffer.Values.Trim(1 << 16);
+        reader.Buffer.Runs.Trim(1 << 12);
+        Interlocked.Add(ref _spillBytes, spill.Bytes);
+        Interlocked.Add(ref _spillTicks, Stopwatch.GetTimestamp() - started);
+        CompactionMetrics.Spills.Add(1);
+    }
+
+    private static async Task<List<string>> FetchAsync(IObjectStore store, CompactionJob job, string folder, CancellationToken cancellationToken)
+    {
+        var files = new string[job.Inputs.Count];
+        if (store is LocalObjectStore local)
+        {
+            // A local store's objects are files: read them in place.
+            for (var i = 0; i < files.Length; i++)
+            {
+                var path = Path.GetFullPath(Path.Combine(local.RootPath, job.Inputs[i].Key.Replace('/', Path.DirectorySeparatorChar)));
+                if (!path.StartsWith(local.RootPath + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    throw new CompactionException($"The input key {job.Inputs[i].Key} would leave the store root.");
+                }
+
+                files[i] = path;
+            }
+
+            return [.. files];
+        }
+
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, files.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var path = Path.Combine(folder, $"input-{i:D6}.tseg");
+                var source = await store.OpenReadAsync(job.Inputs[i].Key, cancellationToken: ct).ConfigureAwait(false);
+                await using (source.ConfigureAwait(false))
+                {
+                    await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                    try
+                    {
+                        await source.CopyToAsync(file, 1 << 20, ct).ConfigureAwait(false);
+                    }
+                    catch (IOException e) when (SpillFile.IsDiskFull(e))
+                    {
+                        throw new CompactionException($"The local disk is full while downloading {job.Inputs[i].Key} to {folder}: free space there or set another work directory. Nothing was published.", e);
+                    }
+                }
+
+                files[i] = path;
+            }).ConfigureAwait(false);
+        return [.. files];
+    }
+}

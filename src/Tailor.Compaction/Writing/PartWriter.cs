@@ -1,0 +1,170 @@
+using Tailor.Format.IO;
+using Tailor.Format.Series;
+using Tailor.Storage;
+
+namespace Tailor.Compaction.Writing;
+
+/// <summary>One S-file part written by a job.</summary>
+/// <param name="Key">Its object key.</param>
+/// <param name="Size">Its size in bytes.</param>
+/// <param name="Series">Series in it.</param>
+/// <param name="Points">Points in it.</param>
+/// <param name="FirstSeries">Its first series key, ORG:METRIC:CONTEXT.</param>
+/// <param name="LastSeries">Its last series key.</param>
+/// <param name="Sha256">The SHA-256 of its bytes, hex.</param>
+public sealed record PartInfo(string Key, long Size, long Series, long Points, string FirstSeries, string LastSeries, string Sha256);
+
+/// <summary>
+/// Writes merged series into S-file parts of about the target size: each part is written to a local
+/// file, then uploaded while the next part is being written.
+/// </summary>
+internal sealed class PartWriter : IAsyncDisposable
+{
+    private readonly IObjectStore _store;
+    private readonly CompactionJob _job;
+    private readonly CompactionOptions _options;
+    private readonly string _folder;
+    private readonly List<Task<PartInfo>> _uploads = [];
+    private FileStream? _file;
+    private StreamBufferWriter? _buffer;
+    private SFileWriter? _writer;
+    private string? _path;
+    private int _part;
+    private CancellationToken _cancellation;
+
+    public PartWriter(IObjectStore store, CompactionJob job, CompactionOptions options, string folder)
+    {
+        _store = store;
+        _job = job;
+        _options = options;
+        _folder = folder;
+    }
+
+    public long BytesWritten { get; private set; }
+
+    public TimeSpan UploadTime { get; private set; }
+
+    public void Start(CancellationToken cancellationToken) => _cancellation = cancellationToken;
+
+    /// <summary>Writes the series of an encoded chunk (the next key range) into parts.</summary>
+    public void Accept(EncodedChunk chunk)
+    {
+        for (long i = 0; i < chunk.Count; i++)
+        {
+            if (_writer is null)
+            {
+                Open();
+            }
+
+            ref var series = ref chunk[i];
+            var key = new SeriesKey(series.Key.Org, series.Key.Metric, series.Key.Context);
+            _writer!.AddEncodedSeries(key, chunk.Metadata(series), chunk.Block(series), series.Count, series.First, series.Last);
+            if (_writer.Length >= _options.TargetPartBytes)
+            {
+                Close();
+            }
+        }
+    }
+
+    /// <summary>Closes the last part and waits for every upload.</summary>
+    public async Task<IReadOnlyList<PartInfo>> FinishAsync()
+    {
+        Close();
+        var parts = await Task.WhenAll(_uploads).ConfigureAwait(false);
+        return parts;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writer?.Dispose();
+        _buffer?.Dispose();
+        if (_file is not null)
+        {
+            await _file.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.WhenAll(_uploads).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Already reported by FinishAsync; disposal only waits.
+        }
+    }
+
+    private void Open()
+    {
+        _path = Path.Combine(_folder, $"part-{_part:D5}.tsf");
+        _file = new FileStream(_path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+        _buffer = new StreamBufferWriter(_file, 4 << 20);
+        _writer = new SFileWriter(_buffer, new SFileWriterOptions
+        {
+            Codec = _options.Codec,
+            Shard = _job.Shard.Value,
+            WindowStart = _job.Window.StartSeconds,
+            WindowSeconds = (long)_job.Window.Length.TotalSeconds,
+        });
+    }
+
+    private void Close()
+    {
+        if (_writer is null)
+        {
+            return;
+        }
+
+        var footer = _writer.Complete();
+        _writer.Dispose();
+        _writer = null;
+        _buffer!.Dispose();
+        _buffer = null;
+        _file!.Flush();
+        var size = _file.Length;
+        _file.Dispose();
+        _file = null;
+        BytesWritten += size;
+        var stats = footer.Stats;
+        var part = new PartInfo(ObjectKeys.SeriesFile(_job.Shard, _job.Window.Start, _part++, _job.Generation), size, stats.SeriesCount,
+            stats.PointCount, stats.FirstKey.ToString(), stats.LastKey.ToString(), string.Empty);
+        var path = _path!;
+        _uploads.Add(Task.Run(() => UploadAsync(path, part, _cancellation)));
+    }
+
+    private async Task<PartInfo> UploadAsync(string path, PartInfo part, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
+            {
+                await using var upload = await _store.StartUploadAsync(part.Key, cancellationToken).ConfigureAwait(false);
+                int n;
+                while ((n = await file.ReadAsync(buffer.AsMemory(0, 1 << 20), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(buffer, 0, n);
+                    await upload.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                }
+
+                await upload.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            return part with { Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) };
+        }
+        finally
+        {
+            File.Delete(path);
+            lock (_uploads)
+            {
+                UploadTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using Tailor.Storage;
+
+namespace Tailor.Compaction.Tests;
+
+public sealed class CompactionRunnerTests
+{
+    [Fact]
+    public async Task Compaction_writes_exactly_what_an_independent_reference_builder_writes()
+    {
+        await using var kit = await CompactionTestKit.CreateAsync(points: 150_000);
+        var runner = new CompactionRunner(kit.Store, new CompactionOptions { WorkDirectory = kit.WorkDirectory, TargetPartBytes = 1L << 30 });
+        long duplicates = 0;
+        var shards = 0;
+        foreach (var shard in kit.Map.AllShards)
+        {
+            var report = await runner.RunAsync(shard, CompactionTestKit.Window);
+            var reference = kit.Reference(shard, CompactionTestKit.Window);
+            if (report.Segments == 0)
+            {
+                continue;
+            }
+
+            Assert.Single(report.Parts);
+            var written = await kit.ReadAsync(report.Parts[0].Key);
+            Assert.Equal(reference.Length, written.Length);
+            Assert.True(reference.AsSpan().SequenceEqual(written), $"{shard.Value}: compaction and the reference builder differ");
+            duplicates += report.DuplicatesDropped;
+            shards++;
+            Assert.Equal(0, report.DamagedRecords);
+            Assert.Equal(report.PointsIn - report.OutOfWindow - report.DuplicatesDropped, report.PointsOut);
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(written)), report.Parts[0].Sha256);
+        }
+
+        Assert.Equal(4, shards);
+        Assert.True(duplicates > 0, "the workload resends and duplicates points");
+    }
+
+    [Fact]
+    public async Task Thread_count_split_size_and_memory_budget_do_not_change_a_byte()
+    {
+        await using var kit = await CompactionTestKit.CreateAsync(points: 1_500_000, series: 4000, sharedShards: 1);
+        var shard = ShardName.Shared(0);
+        var hashes = new List<string>();
+        var spilled = false;
+        foreach (var (threads, split, budget) in new[] { (2, 64L << 20, 1L << 30), (1, 64L << 20, 1L << 30), (2, 16L << 10, 1L << 30), (2, 100_000L, 1L << 30), (2, 64L << 20, 16L << 20), (1, 50_000L, 16L << 20) })
+        {
+            var runner = new CompactionRunner(kit.Store, new CompactionOptions
+            {
+                WorkDirectory = kit.WorkDirectory,
+                Parallelism = threads,
+                SplitBytes = split,
+                MemoryBudgetBytes = budget,
+                TargetPartBytes = 256 << 10,
+                Force = true,
+            });
+            var report = await runner.RunAsync(shard, CompactionTestKit.Window);
+            spilled |= report.Spills > 0;
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (var part in report.Parts)
+            {
+                sha.AppendData(await kit.ReadAsync(part.Key));
+                sha.AppendData(System.Text.Encoding.UTF8.GetBytes(part.Key));
+            }
+
+            hashes.Add(Convert.ToHexStringLower(sha.GetHashAndReset()));
+        }
+
+        Assert.True(spilled, "a 16 MiB budget must force spills");
+        Assert.Single(hashes.Distinct());
+    }
+}
