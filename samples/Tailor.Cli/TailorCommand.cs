@@ -11,6 +11,8 @@ internal static class TailorCommand
         var root = new RootCommand("Tailor: Kafka metric payloads to compact per-series files on object storage.");
         root.Add(InspectCommand.Create());
         root.Add(BenchCommand.Create());
+        root.Add(SinkCommand.Create());
+        root.Add(GenCommand.Create());
         return root;
     }
 
