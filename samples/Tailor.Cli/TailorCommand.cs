@@ -43,7 +43,8 @@ internal static class TailorCommand
         });
         try
         {
-            return await parse.InvokeAsync(cancellationToken: cancel.Token);
+            // Our own handler below maps failures to exit codes and clear messages.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancel.Token);
         }
         catch (CliException e)
         {

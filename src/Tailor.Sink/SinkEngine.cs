@@ -65,6 +65,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
     private long _lastCommit;
     private int _sinceBudgetCheck;
     private int _deadLetterFailures;
+    private long _lastRefusalLog = -1L << 62;
     private volatile SinkStatus _status = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /// <summary>Creates an engine. It does nothing until <see cref="RunAsync"/>.</summary>
@@ -78,6 +79,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _decoder = new PayloadDecoder(options.MaxPayloadBytes);
         WriterId = options.WriterId ?? ObjectKeys.NewWriterId();
+        SinkMetrics.Register(this);
     }
 
     /// <summary>This worker's id: every segment key it writes starts with it.</summary>
@@ -412,9 +414,11 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
                 _partitions[o.Partition].Committed = o.Offset;
             }
         }
-        else
+        else if (Stopwatch.GetElapsedTime(_lastRefusalLog) >= TimeSpan.FromMinutes(1))
         {
-            _logger.LogWarning("The source refused a commit of {Count} partitions (probably rebalanced away)", offsets.Count);
+            // Refusals last a whole rebalance round; say it once a minute, not every commit interval.
+            _lastRefusalLog = Stopwatch.GetTimestamp();
+            _logger.LogWarning("The source refused a commit of {Count} partitions (a rebalance is in progress or they moved away)", offsets.Count);
         }
     }
 
@@ -485,6 +489,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
         }
 
         CommitDurable(null);
+        _bufferedBytes = _live.Sum(s => s.BufferedBytes);
         _status = new SinkStatus(_payloads, _bytes, _segmentsCompleted, _segmentsFailed, _deadLetters, _rewinds, _live.Count, _bufferedBytes,
             _peakBufferedBytes, _paused.Count);
         _source.Close();

@@ -25,4 +25,39 @@ public static class SinkMetrics
     internal static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("tailor.sink.dead_letters", "{message}", "Messages written to the dead-letter area, by reason.");
     internal static readonly Histogram<double> CommitLatency = Meter.CreateHistogram<double>("tailor.sink.commit.duration", "ms", "Time an offset commit took.");
     internal static readonly Counter<long> Commits = Meter.CreateCounter<long>("tailor.sink.commits", "{commit}", "Offset commits, by outcome.");
+
+    private static readonly List<WeakReference<SinkEngine>> Engines = [];
+
+    static SinkMetrics()
+    {
+        Meter.CreateObservableGauge("tailor.sink.segments.open", () => Sum(s => s.OpenSegments), "{segment}", "Segments being written or uploaded.");
+        Meter.CreateObservableGauge("tailor.sink.buffered", () => Sum(s => s.BufferedBytes), "By", "Bytes held for segments not yet uploaded.");
+        Meter.CreateObservableGauge("tailor.sink.partitions.paused", () => Sum(s => s.PausedPartitions), "{partition}", "Partitions paused until uploads catch up.");
+    }
+
+    internal static void Register(SinkEngine engine)
+    {
+        lock (Engines)
+        {
+            Engines.RemoveAll(w => !w.TryGetTarget(out _));
+            Engines.Add(new WeakReference<SinkEngine>(engine));
+        }
+    }
+
+    private static long Sum(Func<SinkStatus, long> figure)
+    {
+        long total = 0;
+        lock (Engines)
+        {
+            foreach (var reference in Engines)
+            {
+                if (reference.TryGetTarget(out var engine))
+                {
+                    total += figure(engine.Status);
+                }
+            }
+        }
+
+        return total;
+    }
 }
