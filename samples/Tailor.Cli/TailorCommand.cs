@@ -9,6 +9,7 @@ internal static class TailorCommand
     public static RootCommand Build()
     {
         var root = new RootCommand("Tailor: Kafka metric payloads to compact per-series files on object storage.");
+        root.Add(DemoCommand.Create());
         root.Add(InspectCommand.Create());
         root.Add(BenchCommand.Create());
         root.Add(SinkCommand.Create());
