@@ -145,15 +145,15 @@ public sealed class SFileReader : IDisposable
     /// <param name="timestamps">Receives the timestamps; must hold <see cref="SFileIndexEntry.PointCount"/> points
     /// (the whole block is decoded before the range is cut out).</param>
     /// <param name="values">Receives the values; same room.</param>
-    /// <param name="from">The first timestamp wanted (inclusive). Default: all.</param>
-    /// <param name="to">The end of the range (exclusive). Default: all.</param>
+    /// <param name="from">The first timestamp wanted (inclusive); null (the default) for no lower bound.</param>
+    /// <param name="to">The end of the range (exclusive); null (the default) for no upper bound.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The number of points in the range, written at the start of both destinations in time order.
     /// No read is made when the entry's min and max timestamps show that none can be in the range.</returns>
     /// <exception cref="ArgumentException">A destination is shorter than the point count.</exception>
     /// <exception cref="SFileFormatException">The block is damaged.</exception>
     public async ValueTask<int> ReadPointsAsync(SFileIndexEntry entry, Memory<long> timestamps, Memory<double> values,
-        long from = long.MinValue, long to = long.MaxValue, CancellationToken cancellationToken = default)
+        long? from = null, long? to = null, CancellationToken cancellationToken = default)
     {
         if (timestamps.Length < entry.PointCount || values.Length < entry.PointCount)
         {
@@ -187,13 +187,13 @@ public sealed class SFileReader : IDisposable
         }
     }
 
-    private int Decode(in SFileIndexEntry entry, ReadOnlySpan<byte> block, Span<long> timestamps, Span<double> values, long from, long to)
+    private int Decode(in SFileIndexEntry entry, ReadOnlySpan<byte> block, Span<long> timestamps, Span<double> values, long? from, long? to)
     {
         _pages.VerifyBlock(entry, block);
         SFileIndexPageDecoder.DecodeBlock(Codec, entry, block, timestamps, values);
         var ts = timestamps[..entry.PointCount];
-        var lo = from <= entry.MinTimestamp ? 0 : LowerBound(ts, from);
-        var hi = to > entry.MaxTimestamp ? ts.Length : LowerBound(ts, to);
+        var lo = from is { } f && f > entry.MinTimestamp ? LowerBound(ts, f) : 0;
+        var hi = to is { } t && t <= entry.MaxTimestamp ? LowerBound(ts, t) : ts.Length;
         if (lo > 0 && hi > lo)
         {
             ts[lo..hi].CopyTo(timestamps);

@@ -127,7 +127,7 @@ internal static class TestSFiles
 
         if (!e.Timestamps.AsSpan().SequenceEqual(a.Timestamps))
         {
-            return $"timestamps of {e.Key} differ";
+            return $"timestamps of {e.Key} differ: [{string.Join(",", a.Timestamps)}], expected [{string.Join(",", e.Timestamps)}]";
         }
 
         if (e.Values.Length != a.Values.Length)
