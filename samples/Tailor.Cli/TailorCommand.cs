@@ -10,6 +10,7 @@ internal static class TailorCommand
     {
         var root = new RootCommand("Tailor: Kafka metric payloads to compact per-series files on object storage.");
         root.Add(InspectCommand.Create());
+        root.Add(ReadCommand.Create());
         root.Add(BenchCommand.Create());
         return root;
     }
@@ -41,7 +42,9 @@ internal static class TailorCommand
         });
         try
         {
-            return await parse.InvokeAsync(cancellationToken: cancel.Token);
+            // Commands report failures by throwing CliException; the library's own handler would turn
+            // those into a stack trace and exit code 1, so it is off and the catch below maps them.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token);
         }
         catch (CliException e)
         {
