@@ -8,6 +8,7 @@ using Tailor.Format.Series;
 namespace Tailor.Format.Tests.Series;
 
 /// <summary>A real S-file over 2 GiB: written to disk, scanned through a memory map, and looked up past 2 GiB.</summary>
+[Collection(SFileTestCollection.Name)]
 public sealed class LargeSFileTests
 {
     private const int PointsPerSeries = 1 << 22; // 64 MiB blocks with the raw codec

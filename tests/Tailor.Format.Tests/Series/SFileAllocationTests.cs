@@ -4,6 +4,7 @@ using Tailor.Format.Workload;
 
 namespace Tailor.Format.Tests.Series;
 
+[Collection(SFileTestCollection.Name)]
 public sealed class SFileAllocationTests
 {
     private static readonly SeriesCorpus Corpus = SeriesCorpus.Generate(SeriesMix.Default, 17, 500);

@@ -5,6 +5,7 @@ using Tailor.Format.Series;
 namespace Tailor.Format.Tests.Series;
 
 /// <summary>S-files are outputs Tailor wrote, so readers are strict: any damage is a typed exception naming an offset, never wrong data.</summary>
+[Collection(SFileTestCollection.Name)]
 public sealed class SFileDamageTests
 {
     private static readonly TestSeries[] Small = TestSFiles.Corpus(40, seed: 9).Take(8).Select(s => s with

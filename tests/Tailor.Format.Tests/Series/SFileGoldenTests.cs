@@ -9,6 +9,7 @@ namespace Tailor.Format.Tests.Series;
 /// today must equal them, so a format change fails loudly. Regenerate deliberately with
 /// TAILOR_REGENERATE_GOLDEN=1 (and bump the version in docs/format.md).
 /// </summary>
+[Collection(SFileTestCollection.Name)]
 public sealed class SFileGoldenTests
 {
     private static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "golden");

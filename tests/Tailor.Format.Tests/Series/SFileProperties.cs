@@ -6,6 +6,7 @@ using Tailor.Format.Tests.Codecs;
 
 namespace Tailor.Format.Tests.Series;
 
+[Collection(SFileTestCollection.Name)]
 public sealed class SFileProperties
 {
     private static readonly int[] PageTargets = [1, 150, 4096, SFileWriterOptions.DefaultIndexPageTargetBytes];

@@ -3,6 +3,7 @@ using Tailor.Format.Series;
 namespace Tailor.Format.Tests.Series;
 
 /// <summary>One series is found with at most 3 range reads: the tail (trailer + footer), one index page, one block.</summary>
+[Collection(SFileTestCollection.Name)]
 public sealed class SFileReadCountTests
 {
     private static readonly TestSeries[] Corpus = TestSFiles.Corpus(3000, seed: 21);

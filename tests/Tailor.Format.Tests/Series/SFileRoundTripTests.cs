@@ -4,6 +4,7 @@ using Tailor.Format.Series;
 
 namespace Tailor.Format.Tests.Series;
 
+[Collection(SFileTestCollection.Name)]
 public sealed class SFileRoundTripTests
 {
     private static readonly TestSeries[] Corpus = TestSFiles.Corpus(600);
