@@ -11,6 +11,7 @@ internal static class TailorCommand
         var root = new RootCommand("Tailor: Kafka metric payloads to compact per-series files on object storage.");
         root.Add(DemoCommand.Create());
         root.Add(InspectCommand.Create());
+        root.Add(ReadCommand.Create());
         root.Add(BenchCommand.Create());
         root.Add(SinkCommand.Create());
         root.Add(GenCommand.Create());
@@ -44,7 +45,8 @@ internal static class TailorCommand
         });
         try
         {
-            // Our own handler below maps failures to exit codes and clear messages.
+            // Commands report failures by throwing CliException; the library's own handler would turn
+            // those into a stack trace and exit code 1, so it is off and the catch below maps them.
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancel.Token);
         }
         catch (CliException e)

@@ -13,8 +13,9 @@ namespace Tailor.Format.Series;
 /// is larger as an unsigned integer wins. The result depends only on the set of points.</para>
 /// <para><b>Metadata.</b> A series' metadata is the metadata given with the latest intake time; between
 /// equal intake times, the ordinally larger byte string (compared byte by byte as unsigned, a proper
-/// prefix being smaller) wins.</para>
-/// <para>A series appears in the file only if it has at least one point. Not thread-safe.</para>
+/// prefix being smaller) wins. Only metadata that comes with at least one point counts.</para>
+/// <para>A series appears in the file only if it has at least one point. The rules are written down in
+/// docs/format.md ("Writing: duplicates, order and determinism"). Not thread-safe.</para>
 /// </remarks>
 public sealed class InMemorySFileBuilder
 {

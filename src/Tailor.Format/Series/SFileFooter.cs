@@ -222,7 +222,7 @@ public sealed class SFileFooter
             || indexOffset < blocksOffset || indexOffset > at
             || stats.MetadataBytes < 0 || stats.PointCount < stats.SeriesCount
             || (stats.MaxPointCount < 1 && !empty) || stats.MaxPointCount > Codecs.SeriesCodecs.MaxPointCount
-            || (stats.MaxBlockLength <= SFileFormat.BlockChecksumLength && !empty) || stats.MaxBlockLength < 0
+            || (stats.MaxBlockLength <= SFileFormat.BlockChecksumLength && !empty) || stats.MaxBlockLength < 0 || stats.MaxBlockLength > indexOffset - blocksOffset
             || (stats.MaxPageBodyLength < SFileFormat.IndexEntryLength && !empty) || stats.MaxPageBodyLength > SFileFormat.MaxIndexPageBodyBytes
             || (empty ? pageCount != 0 || indexOffset != blocksOffset || stats.PointCount != 0 || stats.MinTimestamp != long.MaxValue || stats.MaxTimestamp != long.MinValue
                        || stats.FirstKey != default || stats.LastKey != default || stats.MaxPointCount != 0 || stats.MaxBlockLength != 0 || stats.MaxPageBodyLength != 0

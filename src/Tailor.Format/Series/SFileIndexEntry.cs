@@ -43,11 +43,12 @@ public readonly struct SFileIndexEntry : IEquatable<SFileIndexEntry>
     /// <summary>The metadata's offset in its page's metadata area.</summary>
     internal int MetadataOffset { get; }
 
-    /// <summary>Whether the series has points in [<paramref name="from"/>, <paramref name="to"/>), judged by its min and max timestamp.</summary>
-    /// <param name="from">The first timestamp wanted (inclusive).</param>
-    /// <param name="to">The end of the range (exclusive).</param>
+    /// <summary>Whether the series can have points in [<paramref name="from"/>, <paramref name="to"/>), judged by its min and max timestamp.</summary>
+    /// <param name="from">The first timestamp wanted (inclusive); null for no lower bound.</param>
+    /// <param name="to">The end of the range (exclusive); null for no upper bound.</param>
     /// <returns>False when no point can lie in the range.</returns>
-    public bool Overlaps(long from, long to) => from < to && MinTimestamp < to && MaxTimestamp >= from;
+    public bool Overlaps(long? from, long? to) =>
+        (from is not { } f || MaxTimestamp >= f) && (to is not { } t || MinTimestamp < t) && (from is not { } a || to is not { } b || a < b);
 
     /// <inheritdoc />
     public bool Equals(SFileIndexEntry other) =>

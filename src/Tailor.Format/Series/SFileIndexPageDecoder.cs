@@ -8,13 +8,17 @@ namespace Tailor.Format.Series;
 
 /// <summary>
 /// Checks and decodes index pages and series blocks for the readers: one page body at a time in a pooled
-/// buffer, with one reused zstd context. Every check is strict: damage throws <see cref="SFileFormatException"/>.
+/// buffer, with a per-thread zstd context. Every check is strict: damage throws <see cref="SFileFormatException"/>.
 /// </summary>
 internal sealed class SFileIndexPageDecoder : IDisposable
 {
+    // One decompression context per thread, as the codecs keep theirs: creating one per reader would
+    // cost more than decompressing the page. It is used only inside Load, which never awaits.
+    [ThreadStatic]
+    private static ZstdFrameDecompressor? t_decompressor;
+
     private readonly SFileFooter _footer;
     private readonly Crc32 _crc = new();
-    private ZstdFrameDecompressor? _decompressor;
     private byte[] _body = [];
     private int _bodyLength;
     private int _heapStart;
@@ -115,8 +119,8 @@ internal sealed class SFileIndexPageDecoder : IDisposable
         }
         else
         {
-            _decompressor ??= new ZstdFrameDecompressor();
-            var status = _decompressor.Decompress(source, _body.AsSpan(0, bodyLength), out var written);
+            var decompressor = t_decompressor ??= new ZstdFrameDecompressor();
+            var status = decompressor.Decompress(source, _body.AsSpan(0, bodyLength), out var written);
             if (status != ZstdFrameStatus.Ok || written != bodyLength)
             {
                 SFileFormatException.Throw($"Index page {pageIndex} does not decompress to its {bodyLength}-byte body ({status})", at + SFileFormat.IndexPageHeaderLength);
@@ -224,8 +228,6 @@ internal sealed class SFileIndexPageDecoder : IDisposable
             _body = [];
         }
 
-        _decompressor?.Dispose();
-        _decompressor = null;
         PageIndex = -1;
     }
 }

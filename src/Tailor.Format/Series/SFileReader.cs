@@ -30,26 +30,28 @@ public readonly record struct SFileSeries(SFileIndexEntry Entry, ReadOnlyMemory<
 /// the key by binary search. <see cref="ReadPointsAsync"/> reads the series' block, checks its checksum
 /// and decodes it. Every read is counted in <see cref="ReadCount"/>.</para>
 /// <para>Strict: damage throws <see cref="SFileFormatException"/> naming the offset. No length in the file
-/// causes an allocation beyond what its footer bounds (an index page body ≤ 16 MiB, a block ≤ the codec's
-/// bound for the footer's largest point count). Not thread-safe; buffers are pooled and returned by
-/// <see cref="Dispose"/>.</para>
+/// causes an allocation beyond what its checked footer bounds (an index page body ≤ 16 MiB, a block ≤ the
+/// footer's largest block, which lies inside the file). Not thread-safe; buffers (the tail, a page, a block) are
+/// pooled and returned by <see cref="Dispose"/>.</para>
 /// </remarks>
 public sealed class SFileReader : IDisposable
 {
     private readonly IRangeSource _source;
     private readonly SFileIndexPageDecoder _pages;
-    private readonly byte[] _tail;
     private readonly long _tailOffset;
+    private readonly int _tailLength;
+    private byte[] _tail;
     private byte[] _buffer = [];
     private long _readCount;
 
-    private SFileReader(IRangeSource source, SFileLayout layout, ISeriesCodec codec, byte[] tail, long tailOffset, long readCount)
+    private SFileReader(IRangeSource source, SFileLayout layout, ISeriesCodec codec, byte[] tail, int tailLength, long readCount)
     {
         _source = source;
         Layout = layout;
         Codec = codec;
         _tail = tail;
-        _tailOffset = tailOffset;
+        _tailLength = tailLength;
+        _tailOffset = source.Length - tailLength;
         _readCount = readCount;
         _pages = new SFileIndexPageDecoder(layout.Footer);
     }
@@ -76,19 +78,35 @@ public sealed class SFileReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TailReadBytes, SFileFormat.TrailerLength);
         var length = source.Length;
         var tailLength = (int)Math.Min(length, options.TailReadBytes);
-        var tail = new byte[tailLength];
-        await source.ReadExactlyAsync(length - tailLength, tail, cancellationToken).ConfigureAwait(false);
-        long reads = 1;
-        var layout = SFileLayout.Parse(tail, length, out var needed);
-        if (layout is null)
+        var tail = ArrayPool<byte>.Shared.Rent(tailLength);
+        try
         {
-            tail = new byte[needed];
-            await source.ReadExactlyAsync(length - needed, tail, cancellationToken).ConfigureAwait(false);
-            reads++;
-            layout = SFileLayout.Parse(tail, length, out _)!;
-        }
+            await source.ReadExactlyAsync(length - tailLength, tail.AsMemory(0, tailLength), cancellationToken).ConfigureAwait(false);
+            long reads = 1;
+            var layout = SFileLayout.Parse(tail.AsSpan(0, tailLength), length, out var needed);
+            if (layout is null)
+            {
+                // The trailer bounds `needed` by the 64 MiB footer limit and the file's length.
+                ArrayPool<byte>.Shared.Return(tail);
+                tail = [];
+                tail = ArrayPool<byte>.Shared.Rent(needed);
+                tailLength = needed;
+                await source.ReadExactlyAsync(length - needed, tail.AsMemory(0, needed), cancellationToken).ConfigureAwait(false);
+                reads++;
+                layout = SFileLayout.Parse(tail.AsSpan(0, needed), length, out _)!;
+            }
 
-        return new SFileReader(source, layout, ResolveCodec(layout, options.Codecs), tail, length - tail.Length, reads);
+            var reader = new SFileReader(source, layout, ResolveCodec(layout, options.Codecs), tail, tailLength, reads);
+            tail = [];
+            return reader;
+        }
+        finally
+        {
+            if (tail.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(tail);
+            }
+        }
     }
 
     /// <summary>Creates a reader from a layout read earlier (cached per file, say): no read at all.</summary>
@@ -106,7 +124,7 @@ public sealed class SFileReader : IDisposable
             throw new ArgumentException($"The layout is of a {layout.FileLength}-byte file; the source has {source.Length} bytes.", nameof(layout));
         }
 
-        return new SFileReader(source, layout, ResolveCodec(layout, (options ?? new SFileReaderOptions()).Codecs), [], source.Length, 0);
+        return new SFileReader(source, layout, ResolveCodec(layout, (options ?? new SFileReaderOptions()).Codecs), [], 0, 0);
     }
 
     /// <summary>Finds one series: reads at most one index page.</summary>
@@ -145,15 +163,15 @@ public sealed class SFileReader : IDisposable
     /// <param name="timestamps">Receives the timestamps; must hold <see cref="SFileIndexEntry.PointCount"/> points
     /// (the whole block is decoded before the range is cut out).</param>
     /// <param name="values">Receives the values; same room.</param>
-    /// <param name="from">The first timestamp wanted (inclusive). Default: all.</param>
-    /// <param name="to">The end of the range (exclusive). Default: all.</param>
+    /// <param name="from">The first timestamp wanted (inclusive); null (the default) for no lower bound.</param>
+    /// <param name="to">The end of the range (exclusive); null (the default) for no upper bound.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The number of points in the range, written at the start of both destinations in time order.
     /// No read is made when the entry's min and max timestamps show that none can be in the range.</returns>
     /// <exception cref="ArgumentException">A destination is shorter than the point count.</exception>
     /// <exception cref="SFileFormatException">The block is damaged.</exception>
     public async ValueTask<int> ReadPointsAsync(SFileIndexEntry entry, Memory<long> timestamps, Memory<double> values,
-        long from = long.MinValue, long to = long.MaxValue, CancellationToken cancellationToken = default)
+        long? from = null, long? to = null, CancellationToken cancellationToken = default)
     {
         if (timestamps.Length < entry.PointCount || values.Length < entry.PointCount)
         {
@@ -185,15 +203,21 @@ public sealed class SFileReader : IDisposable
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
+
+        if (_tail.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_tail);
+            _tail = [];
+        }
     }
 
-    private int Decode(in SFileIndexEntry entry, ReadOnlySpan<byte> block, Span<long> timestamps, Span<double> values, long from, long to)
+    private int Decode(in SFileIndexEntry entry, ReadOnlySpan<byte> block, Span<long> timestamps, Span<double> values, long? from, long? to)
     {
         _pages.VerifyBlock(entry, block);
         SFileIndexPageDecoder.DecodeBlock(Codec, entry, block, timestamps, values);
         var ts = timestamps[..entry.PointCount];
-        var lo = from <= entry.MinTimestamp ? 0 : LowerBound(ts, from);
-        var hi = to > entry.MaxTimestamp ? ts.Length : LowerBound(ts, to);
+        var lo = from is { } f && f > entry.MinTimestamp ? LowerBound(ts, f) : 0;
+        var hi = to is { } t && t <= entry.MaxTimestamp ? LowerBound(ts, t) : ts.Length;
         if (lo > 0 && hi > lo)
         {
             ts[lo..hi].CopyTo(timestamps);
@@ -224,7 +248,7 @@ public sealed class SFileReader : IDisposable
 
     private async ValueTask<ReadOnlyMemory<byte>> ReadRangeAsync(long offset, int length, CancellationToken cancellationToken)
     {
-        if (offset >= _tailOffset && offset + length <= _tailOffset + _tail.Length)
+        if (offset >= _tailOffset && offset + length <= _tailOffset + _tailLength && _tail.Length > 0)
         {
             return _tail.AsMemory((int)(offset - _tailOffset), length); // already read with the tail
         }

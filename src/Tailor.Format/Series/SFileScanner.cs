@@ -15,8 +15,8 @@ namespace Tailor.Format.Series;
 /// footer's); the first damage throws <see cref="SFileFormatException"/> naming its offset.
 /// <see cref="MoveNext"/> verifies the block's checksum; <see cref="ReadPoints"/> decodes it and checks the
 /// points against the entry. After the last series, <see cref="MoveNext"/> checks the totals.</para>
-/// <para>Allocation-free per series: one page body buffer (pooled, sized by the footer) and one zstd
-/// context serve the whole file. Call <see cref="Dispose"/> to return them. <see cref="Metadata"/> and
+/// <para>Allocation-free per series: one page body buffer (pooled, sized by the footer) serves the whole
+/// file, and the zstd context is per thread. Call <see cref="Dispose"/> to return the buffer. <see cref="Metadata"/> and
 /// <see cref="Block"/> are valid until the next <see cref="MoveNext"/>.</para>
 /// </remarks>
 public ref struct SFileScanner
@@ -159,7 +159,7 @@ public ref struct SFileScanner
         return _current.PointCount;
     }
 
-    /// <summary>Returns the page buffer and zstd context.</summary>
+    /// <summary>Returns the page buffer to the pool.</summary>
     public void Dispose() => _pages?.Dispose();
 
     private void Finish()
