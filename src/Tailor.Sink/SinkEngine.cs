@@ -85,8 +85,23 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
     /// <summary>This worker's id: every segment key it writes starts with it.</summary>
     public ulong WriterId { get; }
 
-    /// <summary>A snapshot of the engine's counters, refreshed by the poll thread.</summary>
-    public SinkStatus Status => _status;
+    /// <summary>
+    /// A snapshot of the engine's counters: payloads, bytes and dead letters are live; the segment and
+    /// memory figures are refreshed by the poll thread's housekeeping (every 50 ms).
+    /// </summary>
+    public SinkStatus Status
+    {
+        get
+        {
+            var s = _status;
+            return s with
+            {
+                Payloads = Interlocked.Read(ref _payloads),
+                Bytes = Interlocked.Read(ref _bytes),
+                DeadLetters = Interlocked.Read(ref _deadLetters),
+            };
+        }
+    }
 
     /// <summary>
     /// Runs the poll loop on a dedicated thread until <paramref name="stoppingToken"/> is cancelled,
@@ -179,9 +194,13 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
                 problem = $"key says org {org} but the payload says org {summary.OrgId}";
             }
         }
-        else if (!ZstdFrameDecompressor.StartsWithFrameMagic(value))
+        else if (ZstdFrameDecompressor.TryGetContentSize(value, out var declared) is var header && header != ZstdFrameStatus.Ok)
         {
-            problem = "value is not a zstd frame";
+            problem = header == ZstdFrameStatus.NotAFrame ? "value is not a zstd frame" : "the zstd frame header is damaged";
+        }
+        else if (declared > _options.MaxPayloadBytes)
+        {
+            problem = $"the frame declares {declared} bytes, over the {_options.MaxPayloadBytes}-byte payload limit";
         }
         else
         {
@@ -193,7 +212,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
         {
             var ticket = DeadLetterWriter.Write(_store, message, problem, Track);
             tracker.Add(message.Offset, ticket);
-            _deadLetters++;
+            Interlocked.Increment(ref _deadLetters);
             SinkMetrics.DeadLetters.Add(1, new KeyValuePair<string, object?>("topic", message.Partition.Topic));
             _logger.LogWarning("Dead letter {Partition}@{Offset}: {Problem}", message.Partition, message.Offset, problem);
             return;
@@ -207,8 +226,8 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
 
         segment.Append(value, summary, message.Partition);
         tracker.Add(message.Offset, segment.Ticket);
-        _payloads++;
-        _bytes += value.Length;
+        Interlocked.Increment(ref _payloads);
+        Interlocked.Add(ref _bytes, value.Length);
         SinkMetrics.PayloadsConsumed.Add(1);
         SinkMetrics.BytesConsumed.Add(value.Length);
         if (segment.Payloads >= _options.MaxSegmentPayloads)

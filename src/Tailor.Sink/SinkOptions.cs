@@ -48,11 +48,15 @@ public sealed class SinkOptions
     public int MaxPayloadBytes { get; set; } = FormatLimits.DefaultMaxRecordBytes;
 
     /// <summary>
-    /// True (default): every payload is decompressed and checked, and the footer's point counts and
-    /// time ranges are exact. False: only the zstd frame header is checked, and segments carry no
-    /// point stats (compaction then reads every candidate segment).
+    /// False (default): the sink checks the key, the zstd frame magic and the size the frame declares,
+    /// and never decompresses on its hot path (it keeps up with a bare consumer); segments then carry no
+    /// point counts or time ranges (the footer claims the widest range, so the planner reads every
+    /// candidate segment), and a malformed payload inside a valid frame is counted by compaction.
+    /// True: every payload is decompressed and walked on the poll thread, footers carry exact point
+    /// counts and time ranges (the planner skips segments that miss a window) and malformed payloads go
+    /// to dead letters — at the cost of decompression CPU per payload.
     /// </summary>
-    public bool ValidatePayloads { get; set; } = true;
+    public bool ValidatePayloads { get; set; }
 
     /// <summary>This worker's id in segment keys and headers. Default null: a new random id per engine.</summary>
     public ulong? WriterId { get; set; }

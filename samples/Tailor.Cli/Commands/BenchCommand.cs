@@ -18,6 +18,45 @@ internal static class BenchCommand
             """);
         command.Add(Format());
         command.Add(Compaction());
+        command.Add(Sink());
+        return command;
+    }
+
+    private static Command Sink()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions of the benchmark topic (default 32).", DefaultValueFactory = _ => 32 };
+        var budget = new Option<long>("--budget") { Description = "The sink's buffer budget in bytes (default 67108864 = 64 MiB).", DefaultValueFactory = _ => 64L << 20 };
+        var command = new Command("sink", "Payloads/s through one sink worker (embedded cluster, local store) against a bare consumer reading the same messages in the same run.")
+        {
+            json,
+            partitions,
+            budget,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(partitions) is < 1 or > 256 || parse.GetValue(budget) < 1L << 20)
+            {
+                throw new CliException("--partitions must be 1 to 256 and --budget at least 1 MiB.", ExitCodes.BadArguments);
+            }
+
+            var result = await Tailor.Benchmarks.Sink.SinkBench.RunAsync(
+                new Tailor.Benchmarks.Sink.SinkBenchOptions { Partitions = parse.GetValue(partitions), BufferBudgetBytes = parse.GetValue(budget) },
+                Console.Error, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(result);
+            }
+            else
+            {
+                Console.WriteLine($"payloads             {result.Payloads:N0} ({result.Bytes / 1048576.0:F0} MiB)");
+                Console.WriteLine($"sink                 {result.PayloadsPerSec,10:F0} payloads/s");
+                Console.WriteLine($"bare consumer        {result.BareConsumerPayloadsPerSec,10:F0} payloads/s (ratio {result.RatioToBareConsumer:F2})");
+                Console.WriteLine($"peak working set     {result.PeakWorkingSetBytes / 1048576.0:F0} MiB (buffer budget {result.BufferBudgetBytes / 1048576.0:F0} MiB, peak buffered {result.PeakBufferedBytes / 1048576.0:F1} MiB)");
+            }
+
+            return ExitCodes.Success;
+        });
         return command;
     }
 
