@@ -82,6 +82,11 @@ public sealed class CompactionJobPublisher : IDisposable
             LingerMs = 5,
             MessageTimeoutMs = (int)options.DeliveryTimeout.TotalMilliseconds,
 
+            // librdkafka's default hashes keys with CRC32, which is linear: keys that differ in one digit
+            // (org-mod-1|W, org-mod-2|W, ...) all land in one partition of a power-of-two topic, and one
+            // worker gets a whole window. Murmur2 spreads them, as the Java client does.
+            Partitioner = Partitioner.Murmur2,
+
             // A job names every input segment: a window with thousands of segments makes a message of
             // hundreds of KiB, which compresses well.
             CompressionType = CompressionType.Zstd,
