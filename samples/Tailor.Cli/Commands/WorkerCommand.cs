@@ -26,7 +26,7 @@ internal static class WorkerCommand
         var memory = CompactionArguments.Memory();
         var parallelism = CompactionArguments.Parallelism();
         var workDirectory = CompactionArguments.WorkDirectory();
-        var attempts = new Option<int>("--max-attempts") { Description = "Attempts per job before it is given up, logged and committed (default 3).", DefaultValueFactory = _ => 3 };
+        var attempts = new Option<int>("--max-attempts") { Description = "Attempts before a job that fails for a reason of its own is given up, logged and committed (default 3); store and disk failures are retried without limit.", DefaultValueFactory = _ => 3 };
         var stopTimeout = new Option<string>("--stop-timeout") { Description = "On SIGTERM, how long the running job may finish before it is cancelled (default 20s).", DefaultValueFactory = _ => "20s" };
         var connectTimeout = new Option<string>("--connect-timeout") { Description = "How long to wait for a broker at start (default 30s).", DefaultValueFactory = _ => "30s" };
         var settings = CompactionArguments.KafkaSettings();
@@ -40,8 +40,12 @@ internal static class WorkerCommand
             unfinished job again with identical output. Ctrl-C or SIGTERM stops gracefully: the running job
             may finish (--stop-timeout), offsets are committed, the group is left.
 
-            stdout has one line per event (started, assigned, job-started, job-finished, committed, revoked,
-            lost, stopped); the log goes to stderr.
+            A job that fails because of the store or the local disk is retried until they recover and is
+            never committed meanwhile; one that fails for a reason of its own (an input segment deleted) is
+            given up after --max-attempts, logged with the command that reruns it, and committed.
+
+            stdout has one line per event (started, assigned, job-started, job-retry, job-finished, committed,
+            revoked, lost, stopped); the log goes to stderr.
 
             Examples:
               tailor worker --store file:///tmp/tailor-data --kafka 127.0.0.1:9092
@@ -151,6 +155,7 @@ internal static class WorkerCommand
         CompactionWorkerEventKind.Revoked => $"revoked {Partitions(e.Partitions)}",
         CompactionWorkerEventKind.Lost => $"lost {Partitions(e.Partitions)}",
         CompactionWorkerEventKind.JobStarted => $"job-started {e.Job!.Shard.Value} {e.Job.Window} generation {e.Job.Generation} segments {e.Job.Inputs.Count} bytes {e.Job.InputBytes} at {Position(e.Position)}",
+        CompactionWorkerEventKind.JobRetrying => $"job-retry {e.Job!.Shard.Value} {e.Job.Window} attempt {e.Attempts} at {Position(e.Position)}: {e.Error}",
         CompactionWorkerEventKind.JobFinished when e.Job is null => $"job-finished - - invalid at {Position(e.Position)}: {e.Error}",
         CompactionWorkerEventKind.JobFinished => $"job-finished {e.Job.Shard.Value} {e.Job.Window} {e.Outcome.ToString()!.ToLowerInvariant()} points {e.Report?.PointsOut ?? 0} "
             + $"bytes {e.Report?.BytesOut ?? 0} attempts {e.Attempts} at {Position(e.Position)}{(e.Error is null ? "" : $": {e.Error}")}",

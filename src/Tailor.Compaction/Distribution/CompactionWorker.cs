@@ -38,6 +38,9 @@ public sealed class CompactionWorker
     private readonly ILogger _logger;
     private readonly CompactionRunner _runner;
 
+    // Events raised by job tasks, handed to the poll thread so every event is raised there.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<CompactionWorkerEventArgs> _deferred = new();
+
     // Poll-thread state: touched only by the loop and the rebalance handlers it runs.
     private readonly Queue<ConsumeResult<string, byte[]>> _pending = new();
     private readonly Dictionary<TopicPartition, long> _toCommit = [];
@@ -180,6 +183,11 @@ public sealed class CompactionWorker
                 }
 
                 UpdatePause(consumer);
+                while (_deferred.TryDequeue(out var deferred))
+                {
+                    Raise(deferred);
+                }
+
                 ConsumeResult<string, byte[]>? result;
                 try
                 {
@@ -393,7 +401,7 @@ public sealed class CompactionWorker
             }
 
             var cancellation = new CancellationTokenSource();
-            _running = new RunningJob(job, message.TopicPartitionOffset, cancellation, Task.Run(() => ExecuteAsync(job, cancellation.Token)));
+            _running = new RunningJob(job, message.TopicPartitionOffset, cancellation, Task.Run(() => ExecuteAsync(job, message.TopicPartitionOffset, cancellation.Token)));
             Volatile.Write(ref _runningName, job.ToString());
             _logger.LogInformation("{Job}: started ({Inputs} segments, {Bytes} bytes, generation {Generation}) from {Position}",
                 job, job.Inputs.Count, job.InputBytes, job.Generation, message.TopicPartitionOffset);
@@ -401,8 +409,9 @@ public sealed class CompactionWorker
         }
     }
 
-    private async Task<JobResult> ExecuteAsync(CompactionJob job, CancellationToken cancellationToken)
+    private async Task<JobResult> ExecuteAsync(CompactionJob job, TopicPartitionOffset position, CancellationToken cancellationToken)
     {
+        var jobFailures = 0;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -422,14 +431,35 @@ public sealed class CompactionWorker
             }
             catch (Exception e)
             {
-                if (attempt >= _options.MaxAttempts)
+                // The store down, throttling, refused credentials or a full local disk fail every job
+                // alike: giving this one up would only move on to fail the next. Such a job waits for
+                // the environment to recover and is never committed meanwhile.
+                var environmental = IsEnvironmental(e);
+                if (!environmental && ++jobFailures >= _options.MaxAttempts)
                 {
                     return new JobResult(CompactionJobOutcome.Failed, null, attempt, e.Message);
                 }
 
-                var wait = _options.RetryBackoff * Math.Pow(2, attempt - 1);
-                _logger.LogWarning("{Job}: attempt {Attempt} of {Max} failed ({Problem}); trying again in {Seconds:0.#} s",
-                    job, attempt, _options.MaxAttempts, e.Message, wait.TotalSeconds);
+                var wait = TimeSpan.FromTicks(Math.Min(_options.MaxRetryBackoff.Ticks, (long)(_options.RetryBackoff.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30)))));
+                if (environmental)
+                {
+                    _logger.LogError("{Job}: attempt {Attempt} failed ({Problem}); the job waits for the store or disk to recover and tries again in {Seconds:0.#} s",
+                        job, attempt, e.Message, wait.TotalSeconds);
+                }
+                else
+                {
+                    _logger.LogWarning("{Job}: attempt {Attempt} failed ({Problem}), {Left} more before it is given up; trying again in {Seconds:0.#} s",
+                        job, attempt, e.Message, _options.MaxAttempts - jobFailures, wait.TotalSeconds);
+                }
+
+                _deferred.Enqueue(new CompactionWorkerEventArgs
+                {
+                    Kind = CompactionWorkerEventKind.JobRetrying,
+                    Job = job,
+                    Position = position,
+                    Attempts = attempt,
+                    Error = e.Message,
+                });
                 try
                 {
                     await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
@@ -440,6 +470,24 @@ public sealed class CompactionWorker
                 }
             }
         }
+    }
+
+    /// <summary>Whether a failure comes from the environment (store, credentials, local disk) rather than from the job itself.</summary>
+    private static bool IsEnvironmental(Exception failure)
+    {
+        for (var e = failure; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case ObjectStoreException store:
+                    return store.Kind is ObjectStoreErrorKind.Transient or ObjectStoreErrorKind.Unreachable or ObjectStoreErrorKind.AccessDenied
+                        or ObjectStoreErrorKind.BucketNotFound or ObjectStoreErrorKind.StorageFull;
+                case IOException when e is not (FileNotFoundException or DirectoryNotFoundException or EndOfStreamException):
+                    return true; // spill and download files on the local disk: full, read-only, failing
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Whether the window's manifest already covers a strictly larger input set holding every input of the job.</summary>

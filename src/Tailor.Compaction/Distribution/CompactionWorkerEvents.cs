@@ -14,7 +14,8 @@ public enum CompactionJobOutcome
     /// <summary>The manifest names a larger input set that holds every input of the job (a later plan already ran): nothing to do.</summary>
     Superseded,
 
-    /// <summary>Every attempt failed; the job was given up and its offset committed (see <see cref="CompactionWorkerOptions.MaxAttempts"/>).</summary>
+    /// <summary>The job failed <see cref="CompactionWorkerOptions.MaxAttempts"/> times for a reason of its own (an input segment gone,
+    /// unreadable data); it was given up and its offset committed. Failures of the store or the local disk never give a job up.</summary>
     Failed,
 
     /// <summary>A stop or a revocation cancelled the job; it was not committed, so the group runs it again.</summary>
@@ -38,6 +39,9 @@ public enum CompactionWorkerEventKind
 
     /// <summary>A job started (<see cref="CompactionWorkerEventArgs.Job"/>, <see cref="CompactionWorkerEventArgs.Position"/>).</summary>
     JobStarted,
+
+    /// <summary>An attempt of a job failed and the job will be tried again (<see cref="CompactionWorkerEventArgs.Attempts"/>, <see cref="CompactionWorkerEventArgs.Error"/>).</summary>
+    JobRetrying,
 
     /// <summary>A job ended (<see cref="CompactionWorkerEventArgs.Outcome"/>, and <see cref="CompactionWorkerEventArgs.Report"/> when it ran).</summary>
     JobFinished,
@@ -70,10 +74,10 @@ public sealed class CompactionWorkerEventArgs : EventArgs
     /// <summary>The run report, when the job ran (written or skipped by the runner).</summary>
     public CompactionReport? Report { get; init; }
 
-    /// <summary>Attempts made.</summary>
+    /// <summary>Attempts made (of a finished job), or the number of the attempt that failed (of a retry).</summary>
     public int Attempts { get; init; }
 
-    /// <summary>Why a job failed or a message was invalid.</summary>
+    /// <summary>Why a job failed, why an attempt failed, or why a message was invalid.</summary>
     public string? Error { get; init; }
 }
 

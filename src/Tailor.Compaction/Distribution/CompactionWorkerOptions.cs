@@ -55,14 +55,20 @@ public sealed class CompactionWorkerOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Attempts per job before it is given up. A given-up job is logged as an error and counted, and its
-    /// offset is committed so the partition's later jobs run; the window keeps its previous manifest (or
-    /// none) and can be replanned or run with <c>tailor compact</c>. Default 3.
+    /// Attempts per job before a job that fails for a reason of its own (an input segment gone, data that
+    /// cannot be read) is given up: logged as an error, counted, and its offset committed so the
+    /// partition's later jobs run; the window keeps its previous manifest (or none) and can be replanned
+    /// or run with <c>tailor compact</c>. Failures of the environment (the store unreachable or
+    /// throttling, refused credentials, a full local disk) are retried without limit and never give a job
+    /// up: they would fail every following job too. Default 3.
     /// </summary>
     public int MaxAttempts { get; set; } = 3;
 
-    /// <summary>The wait before the second attempt of a failed job; it doubles for each further attempt. Default 5 s.</summary>
+    /// <summary>The wait before the second attempt of a failed job; it doubles for each further attempt up to <see cref="MaxRetryBackoff"/>. Default 5 s.</summary>
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest wait between two attempts. Default 5 minutes.</summary>
+    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// How long a stop lets the running job finish before cancelling it (a cancelled job is not
@@ -111,9 +117,9 @@ public sealed class CompactionWorkerOptions
             throw new ArgumentException($"MaxAttempts must be at least 1 (was {MaxAttempts}).", nameof(MaxAttempts));
         }
 
-        if (RetryBackoff < TimeSpan.Zero || StopTimeout < TimeSpan.Zero || RevokeTimeout < TimeSpan.Zero)
+        if (RetryBackoff < TimeSpan.Zero || MaxRetryBackoff < RetryBackoff || StopTimeout < TimeSpan.Zero || RevokeTimeout < TimeSpan.Zero)
         {
-            throw new ArgumentException("RetryBackoff, StopTimeout and RevokeTimeout cannot be negative.", nameof(RetryBackoff));
+            throw new ArgumentException("RetryBackoff, StopTimeout and RevokeTimeout cannot be negative, nor MaxRetryBackoff under RetryBackoff.", nameof(RetryBackoff));
         }
 
         ArgumentNullException.ThrowIfNull(Compaction);

@@ -135,6 +135,57 @@ public sealed class CompactionWorkerTests(KafkaClusterFixture kafka) : IClassFix
     }
 
     [Fact]
+    public async Task A_store_outage_holds_the_job_uncommitted_until_the_store_recovers_and_a_job_whose_input_is_gone_is_given_up()
+    {
+        await using var kit = await CompactionTestKit.CreateAsync(points: 100_000, sharedShards: 2);
+        var window = CompactionTestKit.Window;
+        var jobs = await new CompactionPlanner(kit.Store).PlanAllAsync(window);
+        var good = jobs[0];
+        var missingKey = ObjectKeys.Segment(jobs[1].Shard, window.Start, writerId: 1, sequence: 99);
+        var gone = new CompactionJob(jobs[1].Shard, window, [.. jobs[1].Inputs, new SegmentInput(missingKey, 4096, "\"deleted\"")]);
+        var topic = await kafka.CreateTopicAsync(1, "jobs");
+        var group = kafka.NewGroupId("compactors");
+        using (var publisher = new CompactionJobPublisher(new CompactionJobPublisherOptions { BootstrapServers = kafka.BootstrapServers, Topic = topic }))
+        {
+            await publisher.PublishAsync([good, gone]);
+        }
+
+        // Every store call fails (503, 500, resets) until the test ends the outage.
+        var faults = new FaultInjectionOptions { FailureRate = 1 };
+        await using var flaky = new FaultInjectingObjectStore(kit.Store, faults, leaveInnerOpen: true);
+        var options = DistributionKit.WorkerOptions(kafka, topic, group, kit.WorkDirectory);
+        options.MaxAttempts = 2;
+        options.RetryBackoff = TimeSpan.FromMilliseconds(50);
+        options.MaxRetryBackoff = TimeSpan.FromMilliseconds(200);
+        var worker = new CompactionWorker(flaky, options);
+        var log = new WorkerEventLog(worker);
+        using var stop = new CancellationTokenSource();
+        var running = worker.RunAsync(stop.Token);
+
+        await log.WaitForAsync(events => events.Count(e => e.Kind == CompactionWorkerEventKind.JobRetrying) >= 4, running, "four failed attempts");
+        Assert.Empty(log.Finished);
+        Assert.DoesNotContain(log.Events, e => e.Kind == CompactionWorkerEventKind.Committed);
+        Assert.All(log.Events.Where(e => e.Kind == CompactionWorkerEventKind.JobRetrying), e => Assert.Equal(good.Generation, e.Job?.Generation));
+        Assert.Equal(-1001, DistributionKit.Committed(kafka, group, topic, 1)[0]);
+
+        faults.FailureRate = 0;
+        await log.WaitForAsync(events => events.Any(e => e.Kind == CompactionWorkerEventKind.Committed && e.Offsets.Any(o => o.Offset.Value == 2)), running, "both jobs committed");
+        await stop.CancelAsync();
+        await running;
+
+        var finished = log.Finished.ToList();
+        Assert.Equal(2, finished.Count);
+        Assert.Equal((good.Generation, CompactionJobOutcome.Written), (finished[0].Job?.Generation, finished[0].Outcome!.Value));
+        Assert.Equal((gone.Generation, CompactionJobOutcome.Failed), (finished[1].Job?.Generation, finished[1].Outcome!.Value));
+        Assert.Equal(2, finished[1].Attempts);
+        Assert.Contains(missingKey, finished[1].Error, StringComparison.Ordinal);
+        Assert.Equal(good.Generation, (await DistributionKit.ManifestAsync(kit.Store, good.Shard, window))?.Generation);
+        Assert.Null(await DistributionKit.ManifestAsync(kit.Store, gone.Shard, window));
+        Assert.Equal(2, DistributionKit.Committed(kafka, group, topic, 1)[0]);
+        Assert.Equal(1, worker.Status.Failed);
+    }
+
+    [Fact]
     public async Task A_worker_without_a_reachable_broker_fails_with_a_message_naming_the_brokers()
     {
         using var folder = new TempFolder("worker");
