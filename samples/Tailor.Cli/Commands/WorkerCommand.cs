@@ -47,6 +47,9 @@ internal static class WorkerCommand
             stdout has one line per event (started, assigned, job-started, job-retry, job-finished, committed,
             revoked, lost, stopped); the log goes to stderr.
 
+            Exit codes: 0 after a graceful stop; 1 when no broker answered, the consumer failed, or a job was
+            given up during the run; 2 bad arguments.
+
             Examples:
               tailor worker --store file:///tmp/tailor-data --kafka 127.0.0.1:9092
               tailor worker --store s3://metrics/prod --kafka broker1:9092,broker2:9092 --group tailor-compaction --memory 4GiB --work-dir /mnt/nvme/tailor
