@@ -10,11 +10,15 @@ internal static class TailorCommand
     {
         var root = new RootCommand("Tailor: Kafka metric payloads to compact per-series files on object storage.");
         root.Add(DemoCommand.Create());
+        root.Add(SinkCommand.Create());
+        root.Add(GenCommand.Create());
+        root.Add(PlanCommand.Create());
+        root.Add(CompactCommand.Create());
+        root.Add(WorkerCommand.Create());
+        root.Add(VerifyCommand.Create());
         root.Add(InspectCommand.Create());
         root.Add(ReadCommand.Create());
         root.Add(BenchCommand.Create());
-        root.Add(SinkCommand.Create());
-        root.Add(GenCommand.Create());
         return root;
     }
 

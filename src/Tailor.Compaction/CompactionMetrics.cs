@@ -24,5 +24,7 @@ public static class CompactionMetrics
     internal static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("tailor.compaction.bytes.in", "By", "Segment bytes read.");
     internal static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("tailor.compaction.bytes.out", "By", "S-file bytes written.");
     internal static readonly Counter<long> Spills = Meter.CreateCounter<long>("tailor.compaction.spills", "{file}", "Sorted runs spilled to local disk.");
+    internal static readonly Counter<long> WorkerJobs = Meter.CreateCounter<long>("tailor.compaction.worker.jobs", "{job}", "Job messages handled by compaction workers, by outcome (written, skipped, superseded, failed, cancelled, invalid).");
+    internal static readonly Counter<long> WorkerCommitFailures = Meter.CreateCounter<long>("tailor.compaction.worker.commit_failures", "{commit}", "Commits of job offsets the broker refused; retried while the partition is owned.");
     internal static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("tailor.compaction.stage.duration", "s", "Time per stage (fetch, read, decompress, decode, sort, spill, encode, upload).");
 }

@@ -15,6 +15,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<string> _lines = [];
     private readonly StringBuilder _stderr = new();
+    private readonly List<string> _errorLines = [];
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -44,7 +45,10 @@ public sealed class ChildProcess : IAsyncDisposable
                 lock (_lock)
                 {
                     _stderr.AppendLine(e.Data);
+                    _errorLines.Add(e.Data);
                 }
+
+                Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
         };
         _process.Start();
@@ -66,6 +70,12 @@ public sealed class ChildProcess : IAsyncDisposable
     public IReadOnlyList<string> Lines
     {
         get { lock (_lock) { return [.. _lines]; } }
+    }
+
+    /// <summary>Standard error so far, one entry per line.</summary>
+    public IReadOnlyList<string> ErrorLines
+    {
+        get { lock (_lock) { return [.. _errorLines]; } }
     }
 
     /// <summary>Standard error so far.</summary>
@@ -110,13 +120,19 @@ public sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Waits for the first output line (from the start) that satisfies <paramref name="match"/>.</summary>
     /// <exception cref="TimeoutException">No such line within <paramref name="timeout"/>, or the process exited first; the message has the output's tail.</exception>
-    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    public Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout) => WaitAsync(() => Lines, match, timeout);
+
+    /// <summary>Waits for the first standard error line (from the start) that satisfies <paramref name="match"/>.</summary>
+    /// <exception cref="TimeoutException">No such line within <paramref name="timeout"/>, or the process exited first; the message has the output's tail.</exception>
+    public Task<string> WaitForErrorLineAsync(Func<string, bool> match, TimeSpan timeout) => WaitAsync(() => ErrorLines, match, timeout);
+
+    private async Task<string> WaitAsync(Func<IReadOnlyList<string>> lines, Func<string, bool> match, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var changed = Volatile.Read(ref _changed).Task;
-            var found = Lines.FirstOrDefault(match);
+            var found = lines().FirstOrDefault(match);
             if (found is not null)
             {
                 return found;

@@ -18,30 +18,67 @@ internal static class ReadCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "An S-file (.tsf) on local disk." };
+        var file = new Argument<string?>("file") { Description = "An S-file (.tsf) on local disk (or use --store and --window).", Arity = ArgumentArity.ZeroOrOne };
         var series = new Option<string>("--series") { Description = "The series key, ORG:METRIC:CONTEXT in decimal (e.g. 42:7:9001).", Required = true };
         var from = new Option<string?>("--from") { Description = "First timestamp to print (inclusive): Unix seconds or ISO-8601 UTC, e.g. 2026-11-26T01:00Z." };
         var to = new Option<string?>("--to") { Description = "End of the range (exclusive): Unix seconds or ISO-8601 UTC." };
+        var store = new Option<string?>("--store") { Description = "Read from a store's compacted window instead of a file: " + CompactionArguments.StoreHelp };
+        var window = new Option<string?>("--window") { Description = "With --store: the window that holds the points, e.g. 2026-11-26T00:00Z/4h." };
+        var shard = new Option<string?>("--shard") { Description = "With --store: the shard that holds the org, when you know it (default: the org's own shard org-<id> if compacted, else org-mod-(ORG mod --shards))." };
+        var shards = new Option<int>("--shards") { Description = "With --store: shared shards of the shard map (default 64).", DefaultValueFactory = _ => 64 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text." };
         var command = new Command("read", """
-            Print the points of one series of an S-file, optionally only those in [--from, --to).
-            The series is found with at most three reads of the file (tail, index page, block), and its
-            block's checksum is checked. Exit codes: 0 printed, 1 series not in the file or file
-            damaged, 2 bad arguments.
+            Print the points of one series, optionally only those in [--from, --to), from an S-file or
+            from a store's compacted window. The series is found with at most three reads (the file's
+            tail, one index page, the series' block), and its block's checksum is checked. With --store,
+            the window's manifest names its parts and their first and last series, so only the part that
+            holds the series is read. Exit codes: 0 printed, 1 series not found or file damaged, 2 bad
+            arguments.
 
             Examples:
               tailor read part-00000.tsf --series 42:7:9001
               tailor read part-00000.tsf --series 42:7:9001 --from 2026-11-26T01:00Z --to 2026-11-26T02:00Z
               tailor read part-00000.tsf --series 42:7:9001 --from 1795654800 --json
+              tailor read --store file:///tmp/tailor-data --series 3:5:1234567890 --window 2026-11-26T00:00Z/4h
+              tailor read --store s3://metrics/prod --series 1234:12:998877 --window 2026-11-26T04:00Z/4h --shard org-1234
             """)
         {
             file,
             series,
             from,
             to,
+            store,
+            window,
+            shard,
+            shards,
             json,
         };
-        command.SetAction((parse, cancel) => RunAsync(parse.GetValue(file)!, parse.GetValue(series)!, parse.GetValue(from), parse.GetValue(to), parse.GetValue(json), cancel));
+        command.SetAction((parse, cancel) =>
+        {
+            if (parse.GetValue(store) is { } uri)
+            {
+                if (parse.GetValue(file) is not null)
+                {
+                    throw new CliException("Give either a FILE or --store with --window, not both.", ExitCodes.BadArguments);
+                }
+
+                if (parse.GetValue(window) is not { } w)
+                {
+                    throw new CliException("--store needs --window W (e.g. 2026-11-26T00:00Z/4h).", ExitCodes.BadArguments);
+                }
+
+                return CompactionArguments.RunAsync(() => ReadFromStore.RunAsync(
+                    new ReadFromStore.Request(uri, parse.GetValue(series)!, w, parse.GetValue(from), parse.GetValue(to), parse.GetValue(shard), parse.GetValue(shards)),
+                    parse.GetValue(json), cancel));
+            }
+
+            if (parse.GetValue(file) is not { } path)
+            {
+                throw new CliException("Say what to read: an S-file path, or --store URI --window W.", ExitCodes.BadArguments);
+            }
+
+            return RunAsync(path, parse.GetValue(series)!, parse.GetValue(from), parse.GetValue(to), parse.GetValue(json), cancel);
+        });
         return command;
     }
 

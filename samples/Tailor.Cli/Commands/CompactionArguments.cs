@@ -1,0 +1,254 @@
+using System.CommandLine;
+using System.Globalization;
+using Confluent.Kafka;
+using Tailor.Compaction;
+using Tailor.Storage;
+
+namespace Tailor.Cli.Commands;
+
+/// <summary>
+/// The options the store and compaction commands share (<c>--store</c>, <c>--window</c>, <c>--memory</c>, …),
+/// their parsing into messages that say what to fix, and the mapping of failures to exit codes.
+/// </summary>
+internal static class CompactionArguments
+{
+    public const string StoreHelp = "The store: file:///absolute/path, or s3://bucket/prefix?endpoint=http://127.0.0.1:9000 (AWS credentials from the standard chain).";
+
+    public static Option<string> Store() => new("--store") { Description = StoreHelp, Required = true };
+
+    public static Option<string> Window() => new("--window")
+    {
+        Description = "The window: a UTC start aligned to its length, then the length in m, h or d, e.g. 2026-11-26T00:00Z/4h.",
+        Required = true,
+    };
+
+    public static Option<string?> Memory() => new("--memory")
+    {
+        Description = "The memory budget of a job: bytes, or with a unit such as 512MiB or 2GiB (default 1GiB). Past it, sorted runs spill to --work-dir.",
+    };
+
+    public static Option<int?> Parallelism() => new("--parallelism") { Description = "Threads per job (default: the number of cores)." };
+
+    public static Option<string?> WorkDirectory() => new("--work-dir")
+    {
+        Description = "Where spill files and downloaded inputs go (default: tailor-compaction in the system temp folder). Give each worker its own.",
+    };
+
+    public static Option<string[]> KafkaSettings() => new("--kafka-setting")
+    {
+        Description = "A librdkafka property, key=value (repeatable), e.g. security.protocol=SASL_SSL or session.timeout.ms=6000.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print one JSON object on stdout and nothing else there (progress stays on stderr)." };
+
+    /// <summary>Runs a command body and turns failures into a message on stderr and an exit code (never a stack trace).</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (CliException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (ObjectStoreException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the store failed: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (CompactionException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (TimeoutException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (KafkaException e)
+        {
+            await Console.Error.WriteLineAsync($"error: Kafka: {e.Error.Reason}");
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("stopped.");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>Opens the store a <c>--store</c> URI names.</summary>
+    /// <param name="uri">The URI.</param>
+    /// <param name="mustExist">Refuse a local folder that does not exist (commands that only read) instead of creating it.</param>
+    public static IObjectStore OpenStore(string uri, bool mustExist)
+    {
+        if (!StoreUri.TryParse(uri, out var parsed, out var problem))
+        {
+            throw new CliException($"--store: {problem}", ExitCodes.BadArguments);
+        }
+
+        if (mustExist && parsed.Kind == StoreKind.Local && !Directory.Exists(parsed.LocalPath))
+        {
+            throw new CliException($"--store: there is no store at {parsed.LocalPath} (the folder does not exist). Write one with: tailor gen --store {uri} --points 1000000", ExitCodes.BadArguments);
+        }
+
+        try
+        {
+            return ObjectStoreFactory.Open(parsed);
+        }
+        catch (ObjectStoreException e)
+        {
+            throw new CliException($"--store: {e.Message}", ExitCodes.BadArguments);
+        }
+    }
+
+    public static CompactionWindow ParseWindow(string text) =>
+        CompactionWindow.TryParse(text, out var window, out var problem) ? window : throw new CliException($"--window: {problem}", ExitCodes.BadArguments);
+
+    public static ShardName ParseShard(string text) =>
+        ShardName.TryParse(text, out var shard) ? shard : throw new CliException($"--shard: '{text}' is not a shard name: use org-mod-K (a shared shard) or org-<id> (an org's own shard), e.g. org-mod-3.", ExitCodes.BadArguments);
+
+    /// <summary>Parses a size: a number of bytes, or a number with KiB, MiB, GiB, TiB (or K, M, G, T, KB, MB, GB: all powers of 1024).</summary>
+    public static long ParseBytes(string text, string option)
+    {
+        var trimmed = text.Trim();
+        var digits = 0;
+        while (digits < trimmed.Length && (char.IsAsciiDigit(trimmed[digits]) || trimmed[digits] == '.'))
+        {
+            digits++;
+        }
+
+        var unit = trimmed[digits..].Trim().ToUpperInvariant();
+        long? scale = unit switch
+        {
+            "" or "B" => 1,
+            "K" or "KB" or "KIB" => 1L << 10,
+            "M" or "MB" or "MIB" => 1L << 20,
+            "G" or "GB" or "GIB" => 1L << 30,
+            "T" or "TB" or "TIB" => 1L << 40,
+            _ => null,
+        };
+        if (digits == 0 || scale is null || !double.TryParse(trimmed[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) || number <= 0)
+        {
+            throw new CliException($"{option}: '{text}' is not a size: use bytes or a number with a unit, e.g. 1073741824, 512MiB or 2GiB.", ExitCodes.BadArguments);
+        }
+
+        return (long)(number * scale.Value);
+    }
+
+    /// <summary>Parses a time: ISO 8601 (UTC unless an offset is given) or Unix seconds.</summary>
+    public static DateTimeOffset ParseTime(string text, string option)
+    {
+        var trimmed = text.Trim();
+        if (long.TryParse(trimmed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return DateTimeOffset.FromUnixTimeSeconds(seconds);
+        }
+
+        if (DateTimeOffset.TryParse(trimmed, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        {
+            return time;
+        }
+
+        throw new CliException($"{option}: '{text}' is not a time: use 2026-11-26T01:30Z (UTC unless an offset is given) or Unix seconds.", ExitCodes.BadArguments);
+    }
+
+    /// <summary>Parses a duration: 30s, 5m, 2h, or a number of seconds.</summary>
+    public static TimeSpan ParseDuration(string text, string option)
+    {
+        var trimmed = text.Trim();
+        if (double.TryParse(trimmed, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var plain) && plain > 0)
+        {
+            return TimeSpan.FromSeconds(plain);
+        }
+
+        if (trimmed.Length >= 2 && double.TryParse(trimmed.AsSpan(0, trimmed.Length - 1), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) && n > 0)
+        {
+            switch (trimmed[^1])
+            {
+                case 's':
+                    return TimeSpan.FromSeconds(n);
+                case 'm':
+                    return TimeSpan.FromMinutes(n);
+                case 'h':
+                    return TimeSpan.FromHours(n);
+            }
+        }
+
+        throw new CliException($"{option}: '{text}' is not a duration: use e.g. 10s, 5m or 1h.", ExitCodes.BadArguments);
+    }
+
+    /// <summary>Parses repeated <c>--kafka-setting key=value</c>.</summary>
+    public static Dictionary<string, string> ParseSettings(IEnumerable<string>? settings)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var setting in settings ?? [])
+        {
+            var equals = setting.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new CliException($"--kafka-setting '{setting}' is not key=value, e.g. security.protocol=SASL_SSL.", ExitCodes.BadArguments);
+            }
+
+            result[setting[..equals].Trim()] = setting[(equals + 1)..];
+        }
+
+        return result;
+    }
+
+    /// <summary>The compaction options the common flags set.</summary>
+    public static CompactionOptions JobOptions(ParseResult parse, Option<string?> memory, Option<int?> parallelism, Option<string?> workDirectory)
+    {
+        var options = new CompactionOptions();
+        if (parse.GetValue(memory) is { } budget)
+        {
+            options.MemoryBudgetBytes = ParseBytes(budget, "--memory");
+        }
+
+        if (parse.GetValue(parallelism) is { } threads)
+        {
+            options.Parallelism = threads;
+        }
+
+        if (parse.GetValue(workDirectory) is { } folder)
+        {
+            options.WorkDirectory = Path.GetFullPath(folder);
+        }
+
+        return options;
+    }
+
+    /// <summary>Checks compaction options and names the flag of the first bad one.</summary>
+    public static void Validate(CompactionOptions options)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            var flag = e.ParamName switch
+            {
+                nameof(Tailor.Compaction.CompactionOptions.MemoryBudgetBytes) => "--memory",
+                nameof(Tailor.Compaction.CompactionOptions.Parallelism) => "--parallelism",
+                nameof(Tailor.Compaction.CompactionOptions.SplitBytes) => "--split-bytes",
+                nameof(Tailor.Compaction.CompactionOptions.TargetPartBytes) => "--part-bytes",
+                nameof(Tailor.Compaction.CompactionOptions.WorkDirectory) => "--work-dir",
+                _ => "options",
+            };
+            throw new CliException($"{flag}: {e.Message.Split(" (Parameter", 2)[0]}", ExitCodes.BadArguments);
+        }
+    }
+
+    public static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):F2} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):F1} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:F1} KiB",
+        _ => $"{bytes} B",
+    };
+}
