@@ -58,6 +58,22 @@ internal static class TailorCommand
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return e.ExitCode;
         }
+        catch (Tailor.Storage.ObjectStoreException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the store failed: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is Tailor.Compaction.CompactionException or TimeoutException or Tailor.Format.Segments.SegmentFormatException
+            or Tailor.Format.Series.SFileFormatException)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Confluent.Kafka.KafkaException e)
+        {
+            await Console.Error.WriteLineAsync($"error: Kafka: {e.Error.Reason}");
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             await Console.Error.WriteLineAsync("stopped.");

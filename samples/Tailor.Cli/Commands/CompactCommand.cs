@@ -48,7 +48,7 @@ internal static class CompactCommand
             force,
             json,
         };
-        command.SetAction((parse, cancellationToken) => CompactionArguments.RunAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var shardText = parse.GetValue(shard);
             var everyShard = parse.GetValue(all);
@@ -145,7 +145,7 @@ internal static class CompactCommand
             }
 
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 

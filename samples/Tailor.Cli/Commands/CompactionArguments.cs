@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Confluent.Kafka;
 using Tailor.Compaction;
 using Tailor.Storage;
 
@@ -41,45 +40,6 @@ internal static class CompactionArguments
     };
 
     public static Option<bool> Json() => new("--json") { Description = "Print one JSON object on stdout and nothing else there (progress stays on stderr)." };
-
-    /// <summary>Runs a command body and turns failures into a message on stderr and an exit code (never a stack trace).</summary>
-    public static async Task<int> RunAsync(Func<Task<int>> body)
-    {
-        try
-        {
-            return await body();
-        }
-        catch (CliException e)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (ObjectStoreException e)
-        {
-            await Console.Error.WriteLineAsync($"error: the store failed: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (CompactionException e)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (TimeoutException e)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (KafkaException e)
-        {
-            await Console.Error.WriteLineAsync($"error: Kafka: {e.Error.Reason}");
-            return ExitCodes.Failure;
-        }
-        catch (OperationCanceledException)
-        {
-            await Console.Error.WriteLineAsync("stopped.");
-            return ExitCodes.Failure;
-        }
-    }
 
     /// <summary>Opens the store a <c>--store</c> URI names.</summary>
     /// <param name="uri">The URI.</param>

@@ -59,7 +59,7 @@ internal static class GenCommand
             setting,
             json,
         };
-        command.SetAction((parse, cancellationToken) => SinkCommand.ReportingFailuresAsync(() =>
+        command.SetAction((parse, cancellationToken) =>
         {
             var workload = new WorkloadOptions
             {
@@ -89,7 +89,7 @@ internal static class GenCommand
             }
 
             throw new CliException("Say where the traffic goes: --store URI (segments straight to a store) or --to-kafka BROKERS --topics a,b.", ExitCodes.BadArguments);
-        }));
+        });
         return command;
     }
 }

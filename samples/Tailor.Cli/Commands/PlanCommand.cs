@@ -41,7 +41,7 @@ internal static class PlanCommand
             connectTimeout,
             json,
         };
-        command.SetAction((parse, cancellationToken) => CompactionArguments.RunAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var w = CompactionArguments.ParseWindow(parse.GetValue(window)!);
             var only = parse.GetValue(shard) is { } s ? CompactionArguments.ParseShard(s) : (Storage.ShardName?)null;
@@ -131,7 +131,7 @@ internal static class PlanCommand
             }
 
             return ExitCodes.Success;
-        }));
+        });
         return command;
     }
 }

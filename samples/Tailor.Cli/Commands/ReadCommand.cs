@@ -67,9 +67,9 @@ internal static class ReadCommand
                     throw new CliException("--store needs --window W (e.g. 2026-11-26T00:00Z/4h).", ExitCodes.BadArguments);
                 }
 
-                return CompactionArguments.RunAsync(() => ReadFromStore.RunAsync(
+                return ReadFromStore.RunAsync(
                     new ReadFromStore.Request(uri, parse.GetValue(series)!, w, parse.GetValue(from), parse.GetValue(to), parse.GetValue(shard), parse.GetValue(shards)),
-                    parse.GetValue(json), cancel));
+                    parse.GetValue(json), cancel);
             }
 
             if (parse.GetValue(file) is not { } path)

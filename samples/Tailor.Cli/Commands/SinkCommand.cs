@@ -64,26 +64,9 @@ internal static class SinkCommand
             json,
             verbose,
         };
-        command.SetAction((parse, cancellationToken) => ReportingFailuresAsync(() =>
-            RunAsync(parse.GetValue(config)!, parse.GetValue(replayFrom), parse.GetValue(json), parse.GetValue(verbose), cancellationToken)));
+        command.SetAction((parse, cancellationToken) =>
+            RunAsync(parse.GetValue(config)!, parse.GetValue(replayFrom), parse.GetValue(json), parse.GetValue(verbose), cancellationToken));
         return command;
-    }
-
-    /// <summary>
-    /// Runs a command's body and turns a <see cref="CliException"/> into its message on stderr and its
-    /// exit code (System.CommandLine's own handler would print a stack trace and exit with 1).
-    /// </summary>
-    internal static async Task<int> ReportingFailuresAsync(Func<Task<int>> body)
-    {
-        try
-        {
-            return await body();
-        }
-        catch (CliException e)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return e.ExitCode;
-        }
     }
 
     private static async Task<int> RunAsync(string configPath, string? replayFrom, bool json, bool verbose, CancellationToken cancellationToken)

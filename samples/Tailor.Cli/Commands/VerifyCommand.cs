@@ -37,7 +37,7 @@ internal static class VerifyCommand
             workDirectory,
             json,
         };
-        command.SetAction((parse, cancellationToken) => CompactionArguments.RunAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var s = CompactionArguments.ParseShard(parse.GetValue(shard)!);
             var w = CompactionArguments.ParseWindow(parse.GetValue(window)!);
@@ -78,7 +78,7 @@ internal static class VerifyCommand
             }
 
             return report.IsExact ? ExitCodes.Success : ExitCodes.VerifyMismatch;
-        }));
+        });
         return command;
     }
 }

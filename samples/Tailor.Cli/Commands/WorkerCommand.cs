@@ -70,7 +70,7 @@ internal static class WorkerCommand
             json,
             verbose,
         };
-        command.SetAction((parse, cancellationToken) => CompactionArguments.RunAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var compaction = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
             CompactionArguments.Validate(compaction);
@@ -86,7 +86,7 @@ internal static class WorkerCommand
                 Compaction = compaction,
             };
             return await RunAsync(parse.GetValue(store)!, options, parse.GetValue(json), parse.GetValue(verbose), cancellationToken);
-        }));
+        });
         return command;
     }
 
