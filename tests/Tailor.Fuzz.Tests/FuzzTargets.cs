@@ -10,6 +10,7 @@ public static class FuzzTargets
     {
         ["payload-frame"] = () => new PayloadFrameTarget(),
         ["payload-body"] = () => new PayloadBodyTarget(),
+        ["segment"] = () => new SegmentTarget(),
     };
 
     public static IEnumerable<string> Names => Factories.Keys;
