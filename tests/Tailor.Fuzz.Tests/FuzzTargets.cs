@@ -11,6 +11,7 @@ public static class FuzzTargets
         ["payload-frame"] = () => new PayloadFrameTarget(),
         ["payload-body"] = () => new PayloadBodyTarget(),
         ["segment"] = () => new SegmentTarget(),
+        ["sfile"] = () => new SFileTarget(),
     };
 
     public static IEnumerable<string> Names => Factories.Keys;
