@@ -12,6 +12,7 @@ public static class FuzzTargets
         ["payload-body"] = () => new PayloadBodyTarget(),
         ["segment"] = () => new SegmentTarget(),
         ["sfile"] = () => new SFileTarget(),
+        ["codec"] = () => new CodecTarget(),
     };
 
     public static IEnumerable<string> Names => Factories.Keys;
