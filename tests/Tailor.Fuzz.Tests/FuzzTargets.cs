@@ -13,6 +13,10 @@ public static class FuzzTargets
         ["segment"] = () => new SegmentTarget(),
         ["sfile"] = () => new SFileTarget(),
         ["codec"] = () => new CodecTarget(),
+        ["shard-map"] = () => new ShardMapTarget(),
+        ["store-uri"] = () => new StoreUriTarget(),
+        ["compaction-window"] = () => new CompactionWindowTarget(),
+        ["manifest"] = () => new ManifestTarget(),
     };
 
     public static IEnumerable<string> Names => Factories.Keys;
