@@ -21,6 +21,11 @@ public readonly record struct CompactionWindow
             throw new ArgumentException($"A window length must be a whole number of minutes up to a year (was {length}).", nameof(length));
         }
 
+        if (start > DateTimeOffset.MaxValue - length)
+        {
+            throw new ArgumentException($"A window must end by {DateTimeOffset.MaxValue.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}; {start.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} plus {Format(length)} does not.", nameof(start));
+        }
+
         var seconds = start.ToUnixTimeSeconds();
         if (start.UtcTicks % TimeSpan.TicksPerSecond != 0 || seconds % (long)length.TotalSeconds != 0)
         {
