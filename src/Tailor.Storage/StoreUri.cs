@@ -64,6 +64,17 @@ public sealed record StoreUri
             return false;
         }
 
+        // Control and invisible formatting characters (bidi overrides among them) have no place in a store URI, and
+        // System.Uri strips some of them and then trips (dotnet/runtime#1487: TryCreate throws IndexOutOfRangeException).
+        foreach (var c in uri)
+        {
+            if (char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
+            {
+                error = $"'{Redact(uri)}' holds the control or formatting character U+{(int)c:X4}: percent-encode it, or remove it.";
+                return false;
+            }
+        }
+
         var schemeEnd = uri.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd <= 0)
         {
