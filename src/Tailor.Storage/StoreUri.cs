@@ -97,7 +97,11 @@ public sealed record StoreUri
     {
         if (Kind == StoreKind.Local)
         {
-            return new Uri(LocalPath!).AbsoluteUri;
+            // Escaped name by name, as TryParse reads it back: new Uri(path) trims, reinterprets or drops some names
+            // (a trailing space, a backslash), so it would print another folder.
+            return LocalPath![0] == '/'
+                ? "file://" + string.Join('/', LocalPath.Split('/').Select(Uri.EscapeDataString))
+                : new Uri(LocalPath).AbsoluteUri;
         }
 
         var text = Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
@@ -145,7 +149,19 @@ public sealed record StoreUri
             return Fail($"'{Redact(uri)}' does not name an absolute folder (use file:///absolute/path).", out error);
         }
 
-        result = new StoreUri(StoreKind.Local) { LocalPath = Path.TrimEndingDirectorySeparator(path) is { Length: > 0 } trimmed ? trimmed : path };
+        // One spelling per folder, so the URI printed by ToString parses back to the same store: leading slashes
+        // collapse (a path starting "//" prints as a host, or not at all) and every trailing separator goes.
+        if (path.StartsWith("//", StringComparison.Ordinal))
+        {
+            path = "/" + path.TrimStart('/');
+        }
+
+        for (var trimmed = Path.TrimEndingDirectorySeparator(path); trimmed.Length < path.Length; trimmed = Path.TrimEndingDirectorySeparator(path))
+        {
+            path = trimmed;
+        }
+
+        result = new StoreUri(StoreKind.Local) { LocalPath = path };
         error = null;
         return true;
     }
