@@ -104,7 +104,8 @@ public sealed record StoreUri
                 : new Uri(LocalPath).AbsoluteUri;
         }
 
-        var text = Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
+        // The prefix is escaped as TryParse unescapes it, so a prefix holding '?', '#', '%' or '@' prints as text that parses back.
+        var text = Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}";
         var parameters = new List<string>();
         if (Endpoint is not null)
         {
