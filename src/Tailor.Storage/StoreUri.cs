@@ -109,7 +109,8 @@ public sealed record StoreUri
         var parameters = new List<string>();
         if (Endpoint is not null)
         {
-            parameters.Add("endpoint=" + Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/'));
+            // An '&' in the endpoint's path would split the parameters when parsed back.
+            parameters.Add("endpoint=" + Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/').Replace("&", "%26", StringComparison.Ordinal));
         }
 
         if (Region is not null)
