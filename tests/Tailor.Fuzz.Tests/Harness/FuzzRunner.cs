@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -74,55 +75,63 @@ public static class FuzzRunner
         FuzzRandom.Mix(FuzzRandom.Mix(baseSeed, FuzzRandom.HashName(target)), (ulong)index);
 
     /// <summary>Runs <paramref name="cases"/> generated cases, then shrinks and saves each distinct failure.</summary>
-    public static FuzzReport Run(FuzzTarget target, int cases, ulong baseSeed)
+    /// <param name="target">The target.</param>
+    /// <param name="cases">How many cases.</param>
+    /// <param name="baseSeed">The run's seed; case i's seed derives from it, the target's name and i.</param>
+    /// <param name="hangAfter">How long one case may run; default <see cref="FuzzSettings.HangAfter"/>.</param>
+    public static FuzzReport Run(FuzzTarget target, int cases, ulong baseSeed, TimeSpan? hangAfter = null)
     {
         var folder = FuzzSettings.ArtifactsFolder;
         var report = new FuzzReport { Target = target.Name, BaseSeed = baseSeed, RecoveredCrash = InflightRecord.RecoverCrash(folder, target.Name) };
-        var failures = new Dictionary<string, FuzzFailure>(StringComparer.Ordinal);
+        // Written by the worker only; read by this thread after the worker is done, or, after a hang, as a snapshot.
+        var failures = new ConcurrentDictionary<string, FuzzFailure>(StringComparer.Ordinal);
         var watch = Stopwatch.StartNew();
-        using (var inflight = new InflightRecord(folder, target.Name))
+        var inflight = new InflightRecord(folder, target.Name);
+        var hang = Watch(target, session =>
         {
-            var hang = Watch(target, session =>
+            target.WarmUp();
+            for (var i = 0; i < cases && failures.Count < MaxDistinctFailures && !session.Abandoned; i++)
             {
-                target.WarmUp();
-                for (var i = 0; i < cases && failures.Count < MaxDistinctFailures; i++)
+                var seed = CaseSeed(target.Name, baseSeed, i);
+                var input = target.Generate(new FuzzRandom(seed));
+                inflight.Begin(seed, input.Bytes);
+                var started = session.Begin(seed, input);
+                var failure = RunOne(target, seed, input);
+                var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                session.End();
+                report.Cases++;
+                report.InputBytes += input.Bytes.Length;
+                if (ms > report.MaxCaseMilliseconds)
                 {
-                    var seed = CaseSeed(target.Name, baseSeed, i);
-                    var input = target.Generate(new FuzzRandom(seed));
-                    inflight.Begin(seed, input.Bytes);
-                    var started = session.Begin(seed, input);
-                    var failure = RunOne(target, seed, input);
-                    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    session.End();
-                    report.Cases++;
-                    report.InputBytes += input.Bytes.Length;
-                    if (ms > report.MaxCaseMilliseconds)
-                    {
-                        report.MaxCaseMilliseconds = ms;
-                        report.SlowestSeed = seed;
-                    }
-
-                    if (failure is not null && (!failures.TryGetValue(failure.Signature, out var known) || failure.Input.Length < known.Input.Length))
-                    {
-                        failures[failure.Signature] = failure;
-                    }
+                    report.MaxCaseMilliseconds = ms;
+                    report.SlowestSeed = seed;
                 }
 
-                // Shrinking runs the target again: take the outcomes of the cases first.
-                report.Outcomes = new Dictionary<string, long>(target.Outcomes);
-                foreach (var signature in failures.Keys.ToList())
+                if (failure is not null && (!failures.TryGetValue(failure.Signature, out var known) || failure.Input.Length < known.Input.Length))
                 {
-                    failures[signature] = Shrink(target, session, failures[signature]);
+                    failures[failure.Signature] = failure;
                 }
-            });
-            if (hang is not null)
-            {
-                failures[hang.Signature] = hang;
             }
+
+            // Shrinking runs the target again: take the outcomes of the cases first.
+            report.Outcomes = new Dictionary<string, long>(target.Outcomes);
+            foreach (var signature in failures.Keys.ToList())
+            {
+                failures[signature] = Shrink(target, session, failures[signature]);
+            }
+        }, hangAfter);
+        if (hang is null)
+        {
+            inflight.Dispose();
+        }
+        else
+        {
+            // The stuck worker may still write to the in-flight record: leave it mapped (the next run saves it as a crash file).
+            failures[hang.Signature] = hang;
         }
 
         report.Elapsed = watch.Elapsed;
-        foreach (var failure in failures.Values.OrderBy(f => f.Signature, StringComparer.Ordinal))
+        foreach (var failure in failures.Values.ToArray().OrderBy(f => f.Signature, StringComparer.Ordinal))
         {
             Save(folder, failure);
             report.Failures.Add(failure);
@@ -134,7 +143,7 @@ public static class FuzzRunner
 
     /// <summary>Runs one input (a regression file or a replayed seed) under the hang watch.</summary>
     /// <returns>The failure, or null when the contract holds.</returns>
-    public static FuzzFailure? Replay(FuzzTarget target, FuzzInput input, ulong seed = 0)
+    public static FuzzFailure? Replay(FuzzTarget target, FuzzInput input, ulong seed = 0, TimeSpan? hangAfter = null)
     {
         FuzzFailure? failure = null;
         var hang = Watch(target, session =>
@@ -143,7 +152,7 @@ public static class FuzzRunner
             session.Begin(seed, input);
             failure = RunOne(target, seed, input);
             session.End();
-        });
+        }, hangAfter);
         if ((hang ?? failure) is { } found)
         {
             Save(FuzzSettings.ArtifactsFolder, found);
@@ -191,9 +200,9 @@ public static class FuzzRunner
         var input0 = input.Length;
         var deadline = Stopwatch.StartNew();
         var attempts = 0;
-        for (var chunk = Math.Max(1, input.Length / 2); chunk >= 1 && attempts < 2000 && deadline.Elapsed < TimeSpan.FromSeconds(20); chunk /= 2)
+        for (var chunk = Math.Max(1, input.Length / 2); chunk >= 1 && attempts < 2000 && deadline.Elapsed < TimeSpan.FromSeconds(20) && !session.Abandoned; chunk /= 2)
         {
-            for (var at = 0; at + chunk <= input.Length && attempts < 2000;)
+            for (var at = 0; at + chunk <= input.Length && attempts < 2000 && !session.Abandoned;)
             {
                 var candidate = new byte[input.Length - chunk];
                 input.AsSpan(0, at).CopyTo(candidate);
@@ -240,7 +249,7 @@ public static class FuzzRunner
     }
 
     /// <summary>Runs <paramref name="work"/> on a worker thread and returns a hang failure if a case outlives the limit.</summary>
-    private static FuzzFailure? Watch(FuzzTarget target, Action<Session> work)
+    private static FuzzFailure? Watch(FuzzTarget target, Action<Session> work, TimeSpan? hangAfter)
     {
         var session = new Session();
         Exception? crashed = null;
@@ -260,11 +269,13 @@ public static class FuzzRunner
             Name = $"fuzz {target.Name}",
         };
         worker.Start();
-        var limit = FuzzSettings.HangAfter;
+        var limit = hangAfter ?? FuzzSettings.HangAfter;
         while (!worker.Join(50))
         {
             if (session.Running(out var seed, out var input, out var elapsed) && elapsed > limit)
             {
+                // The worker cannot be stopped inside the case; it stops at the next one, or never.
+                session.Abandoned = true;
                 return new FuzzFailure(target.Name, seed, "hang", input!.How, input.Bytes,
                     $"The case ran for more than {limit.TotalSeconds:F0} s; the worker thread was abandoned.", Hang: true);
             }
@@ -282,9 +293,17 @@ public static class FuzzRunner
     private sealed class Session
     {
         private readonly Lock _gate = new();
+        private bool _abandoned;
         private ulong _seed;
         private FuzzInput? _input;
         private long _started;
+
+        /// <summary>Set when the watcher gave up on a hung case: the worker runs no further case.</summary>
+        public bool Abandoned
+        {
+            get => Volatile.Read(ref _abandoned);
+            set => Volatile.Write(ref _abandoned, value);
+        }
 
         public long Begin(ulong seed, FuzzInput input)
         {
