@@ -42,6 +42,9 @@ public sealed class SeedInput
 /// </summary>
 public static class ByteMutator
 {
+    // Flips, sets, integers, arithmetic, copies over; tokens are planted over the bytes (below).
+    private static readonly int[] InPlaceOperations = [0, 1, 2, 3, 4, 5, 11, 13];
+
     private static readonly byte[] InterestingBytes = [0x00, 0x01, 0x7F, 0x80, 0xFF, 0x10, 0x20, 0x40, 0xFE, 0x81];
 
     private static readonly ulong[] InterestingValues =
@@ -61,14 +64,16 @@ public static class ByteMutator
     /// <param name="log">Receives the names of the mutations applied.</param>
     /// <param name="maxMutations">The most mutations stacked.</param>
     /// <param name="maxLength">Inputs are cut back to this length.</param>
+    /// <param name="inPlace">Only mutations that keep every byte where it is (flips, sets, integers, copies over,
+    /// tokens over): formats located from their end (a trailer) keep their structure and fail deeper.</param>
     public static byte[] Mutate(FuzzRandom random, SeedInput seed, IReadOnlyList<byte[]> tokens, byte[]? splice, List<string> log,
-        int maxMutations = 6, int maxLength = 1 << 20)
+        int maxMutations = 6, int maxLength = 1 << 20, bool inPlace = false)
     {
         var data = new List<byte>(seed.Bytes);
         var count = random.NextCount(maxMutations);
         for (var m = 0; m < count; m++)
         {
-            var op = random.Next(16);
+            var op = inPlace ? random.Pick(InPlaceOperations) : random.Next(16);
             switch (op)
             {
                 case 0:
@@ -108,7 +113,7 @@ public static class ByteMutator
                     break;
                 case 13:
                 case 14:
-                    PlantToken(random, data, tokens, seed, log);
+                    PlantToken(random, data, tokens, seed, log, overwrite: inPlace);
                     break;
                 default:
                     if (splice is not null)
@@ -394,7 +399,7 @@ public static class ByteMutator
         log.Add($"swap@{a.Offset},{b.Offset}");
     }
 
-    private static void PlantToken(FuzzRandom random, List<byte> data, IReadOnlyList<byte[]> tokens, SeedInput seed, List<string> log)
+    private static void PlantToken(FuzzRandom random, List<byte> data, IReadOnlyList<byte[]> tokens, SeedInput seed, List<string> log, bool overwrite)
     {
         if (tokens.Count == 0)
         {
@@ -405,7 +410,17 @@ public static class ByteMutator
         var token = random.Pick(tokens);
         var at = seed.Units.Count > 0 && random.NextBool() ? random.Pick(seed.Units).Offset : random.Next(data.Count + 1);
         at = Math.Min(at, data.Count);
-        if (random.NextBool())
+        if (overwrite)
+        {
+            at = Math.Max(0, Math.Min(at, data.Count - token.Length));
+            for (var i = 0; i < token.Length && at + i < data.Count; i++)
+            {
+                data[at + i] = token[i];
+            }
+
+            log.Add($"token={token.Length}@{at}");
+        }
+        else if (random.NextBool())
         {
             data.InsertRange(at, token);
             log.Add($"token+{token.Length}@{at}");

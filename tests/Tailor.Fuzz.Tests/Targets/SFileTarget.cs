@@ -48,7 +48,8 @@ public sealed class SFileTarget : FuzzTarget
         byte[] bytes;
         if (roll < 90)
         {
-            bytes = ByteMutator.Mutate(random, seed.File, seed.Tokens, roll < 84 ? random.Pick(seeds).File.Bytes : null, log, maxLength: MaxInput);
+            var inPlace = random.NextBool();
+            bytes = ByteMutator.Mutate(random, seed.File, seed.Tokens, roll < 84 && !inPlace ? random.Pick(seeds).File.Bytes : null, log, maxLength: MaxInput, inPlace: inPlace);
         }
         else if (roll < 95)
         {

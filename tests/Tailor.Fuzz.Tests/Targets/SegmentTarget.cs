@@ -60,7 +60,8 @@ public sealed class SegmentTarget : FuzzTarget
         if (roll < 88)
         {
             var other = random.Pick(seeds);
-            bytes = ByteMutator.Mutate(random, seed.File, seed.Tokens, roll < 80 ? other.File.Bytes : null, log, maxLength: MaxInput);
+            var inPlace = random.Next(10) < 3;
+            bytes = ByteMutator.Mutate(random, seed.File, seed.Tokens, roll < 80 && !inPlace ? other.File.Bytes : null, log, maxLength: MaxInput, inPlace: inPlace);
         }
         else if (roll < 95)
         {
