@@ -169,6 +169,45 @@ public sealed class StoreCommandTests(GeneratedStore store, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task Points_later_than_the_late_allowance_wait_for_a_rerun_with_a_wider_one()
+    {
+        // Points from 00:50 on: the payloads ending near 01:00 and the late ones reach segments of hour 01.
+        using var data = new TempFolder("cli-late");
+        const string hour = "2026-11-26T00:00Z/1h";
+        var gen = await TailorRun.RunAsync("gen", "--store", data.Uri, "--points", "20000", "--series", "200", "--orgs", "5", "--shards", "1", "--start", "2026-11-26T00:50Z");
+        Assert.True(gen.Code == 0, gen.ToString());
+
+        var narrow = await TailorRun.RunAsync("compact", "--store", data.Uri, "--shard", "org-mod-0", "--window", hour, "--late-allowance", "0", "--json");
+        Assert.True(narrow.Code == 0, narrow.ToString());
+        var wide = await TailorRun.RunAsync("verify", "--store", data.Uri, "--shard", "org-mod-0", "--window", hour, "--json");
+        output.WriteLine(wide.ToString());
+        var report = wide.Json();
+        Assert.Equal(3, wide.Code);
+        Assert.True(report.GetProperty("missing").GetInt64() > 0);
+        // Corrections resent late count as different: the S-files hold the value they replaced.
+        Assert.Equal(report.GetProperty("expected").GetInt64(), report.GetProperty("found").GetInt64() + report.GetProperty("missing").GetInt64() + report.GetProperty("different").GetInt64());
+        Assert.False(report.GetProperty("manifest_inputs_current").GetBoolean());
+
+        // The same narrow allowance on verify reads the same segments as that compaction.
+        var same = await TailorRun.RunAsync("verify", "--store", data.Uri, "--shard", "org-mod-0", "--window", hour, "--late-allowance", "0", "--json");
+        Assert.True(same.Code == 0, same.ToString());
+
+        // A rerun with the default allowance sees new inputs and compacts without --force.
+        var rerun = await TailorRun.RunAsync("compact", "--store", data.Uri, "--shard", "org-mod-0", "--window", hour, "--json");
+        Assert.True(rerun.Code == 0, rerun.ToString());
+        Assert.False(rerun.Json().GetProperty("skipped").GetBoolean());
+        var exact = await TailorRun.RunAsync("verify", "--store", data.Uri, "--shard", "org-mod-0", "--window", hour, "--json");
+        Assert.True(exact.Code == 0, exact.ToString());
+        Assert.Equal(report.GetProperty("expected").GetInt64(), exact.Json().GetProperty("found").GetInt64());
+
+        var results = await Task.WhenAll(
+            TailorRun.RunAsync("compact", "--store", data.Uri, "--shard", "org-mod-0", "--window", hour, "--late-allowance", "soon"),
+            TailorRun.RunAsync("plan", "--store", data.Uri, "--window", hour, "--early-allowance", "-1h"));
+        Expect(results[0], 2, "--late-allowance: 'soon' is not an allowance");
+        Expect(results[1], 2, "--early-allowance: '-1h' is not an allowance");
+    }
+
+    [Fact]
     public async Task Verify_says_what_is_missing_or_wrong_in_its_arguments()
     {
         var results = await Task.WhenAll(

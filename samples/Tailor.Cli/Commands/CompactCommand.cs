@@ -18,6 +18,8 @@ internal static class CompactCommand
         var splitBytes = new Option<string?>("--split-bytes") { Description = "The size of the byte-range splits segments are read in (default 64MiB)." };
         var partBytes = new Option<string?>("--part-bytes") { Description = "An S-file part is closed once it reaches this size (default 256MiB)." };
         var workDirectory = CompactionArguments.WorkDirectory();
+        var early = CompactionArguments.EarlyAllowance();
+        var late = CompactionArguments.LateAllowance();
         var force = new Option<bool>("--force") { Description = "Recompact even when the manifest already names exactly these inputs." };
         var json = CompactionArguments.Json();
         var command = new Command("compact", """
@@ -34,6 +36,7 @@ internal static class CompactCommand
               tailor compact --store file:///tmp/tailor-data --shard org-mod-3 --window 2026-11-26T00:00Z/4h
               tailor compact --store file:///tmp/tailor-data --all --window 2026-11-26T00:00Z/4h --memory 512MiB --json
               tailor compact --store s3://metrics/prod --shard org-1234 --window 2026-11-26T04:00Z/4h --force --work-dir /mnt/nvme/tailor
+              tailor compact --store file:///tmp/tailor-data --all --window 2026-11-26T00:00Z/4h --late-allowance 24h --force
             """)
         {
             store,
@@ -45,6 +48,8 @@ internal static class CompactCommand
             splitBytes,
             partBytes,
             workDirectory,
+            early,
+            late,
             force,
             json,
         };
@@ -63,6 +68,7 @@ internal static class CompactCommand
             var one = shardText is null ? (Storage.ShardName?)null : CompactionArguments.ParseShard(shardText);
             var options = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
             options.Force = parse.GetValue(force);
+            CompactionArguments.ApplyAllowances(parse, early, late, options);
             if (parse.GetValue(splitBytes) is { } split)
             {
                 options.SplitBytes = CompactionArguments.ParseBytes(split, "--split-bytes");

@@ -33,6 +33,17 @@ internal static class CompactionArguments
         Description = "Where spill files and downloaded inputs go (default: tailor-compaction in the system temp folder). Give each worker its own.",
     };
 
+    public static Option<string?> EarlyAllowance() => new("--early-allowance")
+    {
+        Description = "How long before the window start the segment hours that may hold its points begin (default 1h; e.g. 30m, 6h, 0).",
+    };
+
+    public static Option<string?> LateAllowance() => new("--late-allowance")
+    {
+        Description = "How long after the window end segments may still hold its points (default 2h). Points that reach the sink later are "
+            + "only compacted by a rerun with a wider allowance, e.g. --late-allowance 24h --force.",
+    };
+
     public static Option<string[]> KafkaSettings() => new("--kafka-setting")
     {
         Description = "A librdkafka property, key=value (repeatable), e.g. security.protocol=SASL_SSL or session.timeout.ms=6000.",
@@ -140,6 +151,50 @@ internal static class CompactionArguments
         }
 
         throw new CliException($"{option}: '{text}' is not a duration: use e.g. 10s, 5m or 1h.", ExitCodes.BadArguments);
+    }
+
+    /// <summary>Parses an allowance: 0, or a number with s, m, h or d (a plain number is seconds).</summary>
+    public static TimeSpan ParseAllowance(string text, string option)
+    {
+        var trimmed = text.Trim();
+        if (trimmed is "0")
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (trimmed.Length >= 2 && trimmed[^1] == 'd'
+            && double.TryParse(trimmed.AsSpan(0, trimmed.Length - 1), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var days) && days > 0 && days <= 3650)
+        {
+            return TimeSpan.FromDays(days);
+        }
+
+        try
+        {
+            var parsed = ParseDuration(trimmed, option);
+            if (parsed <= TimeSpan.FromDays(3650))
+            {
+                return parsed;
+            }
+        }
+        catch (CliException)
+        {
+        }
+
+        throw new CliException($"{option}: '{text}' is not an allowance: use 0 or a duration up to ten years, e.g. 30m, 6h or 2d.", ExitCodes.BadArguments);
+    }
+
+    /// <summary>Sets the planner's allowances from <c>--early-allowance</c> and <c>--late-allowance</c> when given.</summary>
+    public static void ApplyAllowances(ParseResult parse, Option<string?> early, Option<string?> late, CompactionOptions options)
+    {
+        if (parse.GetValue(early) is { } before)
+        {
+            options.EarlyAllowance = ParseAllowance(before, "--early-allowance");
+        }
+
+        if (parse.GetValue(late) is { } after)
+        {
+            options.LateAllowance = ParseAllowance(after, "--late-allowance");
+        }
     }
 
     /// <summary>Parses repeated <c>--kafka-setting key=value</c>.</summary>

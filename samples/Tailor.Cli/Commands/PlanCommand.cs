@@ -15,11 +15,13 @@ internal static class PlanCommand
         var topic = new Option<string>("--topic") { Description = $"The jobs topic (default {CompactionWorkerOptions.DefaultTopic}).", DefaultValueFactory = _ => CompactionWorkerOptions.DefaultTopic };
         var settings = CompactionArguments.KafkaSettings();
         var connectTimeout = new Option<string>("--connect-timeout") { Description = "With --to-kafka: how long to wait for a broker (default 10s).", DefaultValueFactory = _ => "10s" };
+        var early = CompactionArguments.EarlyAllowance();
+        var late = CompactionArguments.LateAllowance();
         var json = CompactionArguments.Json();
         var command = new Command("plan", """
             List the compaction jobs of a window: one per shard with input segments, each with the exact
-            segments (found by listing the segment hours from an hour before the window to two hours after
-            it, and dropping those whose footer shows no point in the window), their bytes, and the
+            segments (found by listing the segment hours from --early-allowance (1h) before the window to
+            --late-allowance (2h) after it, and dropping those whose footer shows no point in the window), their bytes, and the
             generation that names the input set.
 
             With --to-kafka, publish each job as one message to the jobs topic (key "shard|window", value
@@ -39,6 +41,8 @@ internal static class PlanCommand
             topic,
             settings,
             connectTimeout,
+            early,
+            late,
             json,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -49,7 +53,9 @@ internal static class PlanCommand
             var kafkaSettings = CompactionArguments.ParseSettings(parse.GetValue(settings));
             var timeout = CompactionArguments.ParseDuration(parse.GetValue(connectTimeout)!, "--connect-timeout");
             await using var objects = CompactionArguments.OpenStore(parse.GetValue(store)!, mustExist: true);
-            var planner = new CompactionPlanner(objects);
+            var options = new CompactionOptions();
+            CompactionArguments.ApplyAllowances(parse, early, late, options);
+            var planner = new CompactionPlanner(objects, options);
             IReadOnlyList<CompactionJob> jobs = only is { } one
                 ? [await planner.PlanAsync(one, w, cancellationToken)]
                 : await planner.PlanAllAsync(w, cancellationToken);

@@ -14,11 +14,13 @@ internal static class VerifyCommand
         var memory = CompactionArguments.Memory();
         var parallelism = CompactionArguments.Parallelism();
         var workDirectory = CompactionArguments.WorkDirectory();
+        var early = CompactionArguments.EarlyAllowance();
+        var late = CompactionArguments.LateAllowance();
         var json = CompactionArguments.Json();
         var command = new Command("verify", """
             Check a compacted window one to one: every point of the window's segments, after the duplicate
             rule, against the points of the S-files its manifest names, streamed in key order within the
-            memory budget. Prints expected, found, missing, different (same series and time, other value)
+            memory budget. Give the same --early-allowance and --late-allowance as the compaction. Prints expected, found, missing, different (same series and time, other value)
             and extra (in the S-files, not in the segments), with samples of the first problems.
 
             Exit codes: 0 every point found once with its value; 3 any missing, different or extra point
@@ -35,6 +37,8 @@ internal static class VerifyCommand
             memory,
             parallelism,
             workDirectory,
+            early,
+            late,
             json,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -42,6 +46,7 @@ internal static class VerifyCommand
             var s = CompactionArguments.ParseShard(parse.GetValue(shard)!);
             var w = CompactionArguments.ParseWindow(parse.GetValue(window)!);
             var options = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
+            CompactionArguments.ApplyAllowances(parse, early, late, options);
             CompactionArguments.Validate(options);
             await using var objects = CompactionArguments.OpenStore(parse.GetValue(store)!, mustExist: true);
             await Console.Error.WriteLineAsync($"verifying {s.Value} {w} …");
