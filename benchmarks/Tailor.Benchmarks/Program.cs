@@ -25,7 +25,13 @@ switch (args)
             var result = await Tailor.Benchmarks.Load.LoadTest.RunAsync(
                 new Tailor.Benchmarks.Load.LoadTestOptions { PayloadsPerSecond = rate, Duration = TimeSpan.FromSeconds(seconds) }, Console.Error);
             Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-            return 0;
+            var accounted = result.Missing == 0 && result.Different == 0 && result.CompactedPointsIn == result.Points;
+            if (!accounted)
+            {
+                Console.Error.WriteLine($"NOT ACCOUNTED FOR: {result.Points:N0} points produced, {result.CompactedPointsIn:N0} compacted, {result.Missing:N0} missing, {result.Different:N0} different");
+            }
+
+            return accounted ? 0 : 3;
         }
 
     default:

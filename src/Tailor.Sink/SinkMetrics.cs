@@ -22,7 +22,7 @@ public static class SinkMetrics
     internal static readonly Counter<long> SegmentsFailed = Meter.CreateCounter<long>("tailor.sink.segments.failed", "{segment}", "Segments whose upload failed after retries or that were aborted.");
     internal static readonly Counter<long> Rotations = Meter.CreateCounter<long>("tailor.sink.rotations", "{segment}", "Segments completed, by reason (age, payloads, size, budget, revocation, stop).");
     internal static readonly Counter<long> Rewinds = Meter.CreateCounter<long>("tailor.sink.rewinds", "{rewind}", "Times the worker re-read partitions from their last commit after a failed upload.");
-    internal static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("tailor.sink.dead_letters", "{message}", "Messages written to the dead-letter area, by reason.");
+    internal static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("tailor.sink.dead_letters", "{message}", "Messages written to the dead-letter area, by topic.");
     internal static readonly Histogram<double> CommitLatency = Meter.CreateHistogram<double>("tailor.sink.commit.duration", "ms", "Time an offset commit took.");
     internal static readonly Counter<long> Commits = Meter.CreateCounter<long>("tailor.sink.commits", "{commit}", "Offset commits, by outcome.");
 
