@@ -94,7 +94,7 @@ internal static class BenchCommand
                 Console.WriteLine($"decompress only      {result.DecompressOnlyPointsPerSec / 1e6,8:F2} M/s on one core (ratio {result.RatioToDecompressCeiling:F2})");
                 Console.WriteLine($"duckdb               {result.DuckDbPointsPerSec / 1e6,8:F2} M/s (ratio {result.RatioToDuckDb:F2})");
                 Console.WriteLine($"gc pauses            {result.GcPauseFraction:P2} of wall time");
-                Console.WriteLine($"allocated            {result.AllocatedBytesPerPoint:F4} bytes/point");
+                Console.WriteLine($"allocated            {result.AllocatedBytesPerPoint:F4} bytes/point (first job of the process: {result.FirstJobAllocatedBytesPerPoint:F4}, {result.FirstJobPointsPerSec / 1e6:F2} M points/s)");
                 Console.WriteLine($"peak working set     {result.PeakWorkingSetBytes / 1048576.0:F0} MiB (budget {result.MemoryBudgetBytes / 1048576.0:F0} MiB)");
                 Console.WriteLine($"bytes/point out      {result.BytesPerPointOut:F3}");
             }
