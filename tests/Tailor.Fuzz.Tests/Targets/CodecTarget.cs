@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Tailor.Format.Codecs;
 using Tailor.Format.Workload;
 using Tailor.Fuzz.Tests.Harness;
+using Tailor.Testing;
 
 namespace Tailor.Fuzz.Tests.Targets;
 

@@ -1,5 +1,6 @@
 using Tailor.Format.Payloads;
 using Tailor.Fuzz.Tests.Harness;
+using Tailor.Testing;
 
 namespace Tailor.Fuzz.Tests.Targets;
 

@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using Tailor.Format.Codecs;
 using Tailor.Format.Series;
 using Tailor.Fuzz.Tests.Harness;
+using Tailor.Testing;
 
 namespace Tailor.Fuzz.Tests.Targets;
 

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Tailor.Format.Payloads;
 using Tailor.Format.Segments;
 using Tailor.Fuzz.Tests.Harness;
+using Tailor.Testing;
 
 namespace Tailor.Fuzz.Tests.Targets;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Tailor.Fuzz.Tests.Harness;
+namespace Tailor.Testing;
 
 /// <summary>
 /// Native memory followed by an inaccessible page (Linux mmap and mprotect): an input copied to the
@@ -65,6 +65,14 @@ public sealed unsafe partial class GuardedBuffer : IDisposable
         return span;
     }
 
+    /// <summary>The last <paramref name="length"/> writable bytes, ending right at the guard page.</summary>
+    public Span<byte> Tail(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _capacity);
+        return new Span<byte>(_start + _capacity - length, length);
+    }
+
+    /// <summary>Unmaps the memory.</summary>
     public void Dispose() => _ = Munmap(_start, _mapped);
 
     [LibraryImport("libc", EntryPoint = "mmap")]
