@@ -20,12 +20,16 @@ internal static class SegmentStore
     public static long WindowStart => Window.StartSeconds + 600;
 
     /// <summary>Writes every frame of <paramref name="workload"/> into segments of <paramref name="storePath"/>; returns the segment keys.</summary>
-    public static async Task<List<string>> WriteAsync(string storePath, GameDayWorkload workload, ShardMap map)
+    /// <param name="storePath">The local store's folder.</param>
+    /// <param name="workload">The payloads.</param>
+    /// <param name="map">The shard map.</param>
+    /// <param name="maxSegmentPayloads">Payloads per segment at most (the sink's default is 100,000); segments also rotate every 10 minutes of intake time.</param>
+    public static async Task<List<string>> WriteAsync(string storePath, GameDayWorkload workload, ShardMap map, int maxSegmentPayloads = 100_000)
     {
         Directory.CreateDirectory(storePath);
         await using var store = new LocalObjectStore(storePath);
         List<string> keys;
-        await using (var writer = new DirectSegmentWriter(store, new SinkOptions { ShardMap = map, MaxSegmentAge = TimeSpan.FromMinutes(10) }))
+        await using (var writer = new DirectSegmentWriter(store, new SinkOptions { ShardMap = map, MaxSegmentAge = TimeSpan.FromMinutes(10), MaxSegmentPayloads = maxSegmentPayloads }))
         {
             foreach (var frame in workload.Frames)
             {
