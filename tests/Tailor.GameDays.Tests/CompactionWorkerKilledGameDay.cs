@@ -51,37 +51,43 @@ public sealed class CompactionWorkerKilledGameDay(KafkaClusterFixture kafka, ITe
         Assert.Equal(Shards, jobs.Count);
         figures.Log($"reference compaction: {string.Join(", ", jobs.Select(j => $"{j.Shard.Value} {j.Inputs.Count} segments {referenceReports[j.Shard.Value].PointsOut} points in {referenceSeconds[j.Shard.Value]:F1} s"))}");
 
-        // tailor plan publishes the jobs; one tailor worker takes them, spilling under a 16 MiB budget.
+        // tailor plan publishes the jobs; one tailor worker takes them one at a time, spilling under a 16 MiB budget.
         var topic = await kafka.CreateTopicAsync(4, "jobs");
         var group = kafka.NewGroupId("compactors");
         var storeUri = new Uri(storePath).AbsoluteUri;
+        Assert.All(referenceReports.Values, r => Assert.True(r.PointsIn > 300_000, $"{r.Shard}: {r.PointsIn} points, too few to spill under 16 MiB"));
         var plan = await TailorRun.RunAsync("plan", "--store", storeUri, "--window", window.ToString(), "--to-kafka", kafka.BootstrapServers, "--topic", topic, "--json");
         Assert.True(plan.Code == 0, plan.ToString());
         Assert.Equal(Shards, plan.Json().GetProperty("jobs").GetArrayLength());
 
-        await using var victim = StartWorker(storeUri, topic, group, Path.Combine(root.Path, "work-a"));
-        var startedLine = await victim.WaitForLineAsync(l => l.StartsWith("job-started ", StringComparison.Ordinal), GameDaySettings.Timeout);
-        var startedAt = figures.Clock.Elapsed;
-        var killedJob = jobs.Single(j => j.Shard.Value == startedLine.Split(' ')[1]);
-
-        // Let the job get well under way (40% of what it took the reference in this process, without the
-        // worker's spilling and start-up), then kill the process.
-        var delay = TimeSpan.FromSeconds(Math.Max(0.2, 0.4 * referenceSeconds[killedJob.Shard.Value]));
-        await Task.Delay(delay);
-        var spillFilesAtKill = Directory.Exists(Path.Combine(root.Path, "work-a"))
-            ? Directory.EnumerateFiles(Path.Combine(root.Path, "work-a"), "*", SearchOption.AllDirectories).Count()
-            : 0;
+        // Kill the worker the moment its work folder holds a spill file: the job it runs has sorted and
+        // written part of its input and published nothing yet. (Under 16 MiB every job of this size spills.)
+        var victimWork = Path.Combine(root.Path, "work-a");
+        await using var victim = StartWorker(storeUri, topic, group, victimWork);
+        await victim.WaitForLineAsync(l => l.StartsWith("job-started ", StringComparison.Ordinal), GameDaySettings.Timeout);
+        var firstJobAt = figures.Clock.Elapsed;
+        string[] spillFiles = [];
+        await Waiting.UntilAsync(
+            () =>
+            {
+                spillFiles = Directory.Exists(victimWork) ? [.. Directory.EnumerateFiles(victimWork, "*", SearchOption.AllDirectories)] : [];
+                return spillFiles.Length > 0 || victim.HasExited;
+            },
+            GameDaySettings.Timeout, "the worker to spill", victim.Describe);
         victim.Kill();
         var killedAt = figures.Clock.Elapsed;
         Assert.Equal(137, await victim.WaitForExitAsync(GameDaySettings.Timeout));
         await victim.WaitForLineAsync(_ => false, TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+        var startedLine = victim.Lines.Last(l => l.StartsWith("job-started ", StringComparison.Ordinal));
+        var killedJob = jobs.Single(j => j.Shard.Value == startedLine.Split(' ')[1]);
+        var finishedByVictim = victim.Lines.Count(l => l.StartsWith("job-finished ", StringComparison.Ordinal));
         var seriesAtKill = SegmentStore.SeriesObjects(storePath);
-        figures.Log($"killed the worker {(killedAt - startedAt).TotalSeconds:F1} s into '{startedLine}'; {spillFilesAtKill} files in its work folder, {seriesAtKill.Count} objects under series/");
+        figures.Log($"killed the worker {(killedAt - firstJobAt).TotalSeconds:F1} s after its first job started, during '{startedLine}', at its first spill file {Path.GetFileName(spillFiles.FirstOrDefault())}; it had finished {finishedByVictim} jobs; {seriesAtKill.Count} objects under series/");
 
-        // The kill landed mid-job: the victim never said it finished, and the job has no manifest (its commit point).
+        // The kill landed mid-job: the victim never said it finished it, and the job has no manifest (its commit point).
+        Assert.NotEmpty(spillFiles);
         Assert.DoesNotContain(victim.Lines, l => l.StartsWith($"job-finished {killedJob.Shard.Value} ", StringComparison.Ordinal));
         Assert.DoesNotContain(seriesAtKill.Keys, k => k == ObjectKeys.Manifest(killedJob.Shard, window.Start));
-        Assert.DoesNotContain(victim.Lines, l => l.StartsWith("committed ", StringComparison.Ordinal));
 
         // Another worker joins the group in its place.
         var replacementStartedAt = figures.Clock.Elapsed;
@@ -90,7 +96,7 @@ public sealed class CompactionWorkerKilledGameDay(KafkaClusterFixture kafka, ITe
         var assignedAfter = figures.Clock.Elapsed - replacementStartedAt;
         var finishedLine = await replacement.WaitForLineAsync(l => l.StartsWith($"job-finished {killedJob.Shard.Value} {window} written ", StringComparison.Ordinal), GameDaySettings.Timeout);
         var killedJobDoneAfter = figures.Clock.Elapsed - killedAt;
-        bool Done(CompactionJob job) => replacement.Lines.Any(l => l.StartsWith($"job-finished {job.Shard.Value} {window} written ", StringComparison.Ordinal)
+        bool Done(CompactionJob job) => victim.Lines.Concat(replacement.Lines).Any(l => l.StartsWith($"job-finished {job.Shard.Value} {window} written ", StringComparison.Ordinal)
             || l.StartsWith($"job-finished {job.Shard.Value} {window} skipped ", StringComparison.Ordinal));
         await replacement.WaitForLineAsync(_ => jobs.All(Done), GameDaySettings.Timeout);
         var allDoneAfter = figures.Clock.Elapsed - killedAt;
@@ -126,8 +132,9 @@ public sealed class CompactionWorkerKilledGameDay(KafkaClusterFixture kafka, ITe
         figures.Set("jobs", jobs.Count);
         figures.Set("points_out", referenceReports.Values.Sum(r => r.PointsOut));
         figures.Set("reference_job_s", referenceSeconds[killedJob.Shard.Value]);
-        figures.Set("killed_into_job_s", killedAt - startedAt);
-        figures.Set("victim_work_files_at_kill", spillFilesAtKill);
+        figures.Set("killed_after_first_job_start_s", killedAt - firstJobAt);
+        figures.Set("jobs_finished_by_victim", finishedByVictim);
+        figures.Set("victim_spill_files_at_kill", spillFiles.Length);
         figures.Set("replacement_assigned_after_start_s", assignedAfter);
         figures.Set("killed_job_done_after_kill_s", killedJobDoneAfter);
         figures.Set("all_jobs_done_after_kill_s", allDoneAfter);
