@@ -16,6 +16,12 @@ internal static class SegmentStore
     /// <summary>A window in the past that holds every point of a workload generated with <see cref="WindowStart"/>.</summary>
     public static readonly CompactionWindow Window = CompactionWindow.Parse("2026-11-20T00:00Z/4h");
 
+    /// <summary>
+    /// The writer id of every segment: fixed, so the keys (and which segment a scenario damages) are the same
+    /// on every run, and so are its figures.
+    /// </summary>
+    public const ulong WriterId = 0x0000_6761_6D65_6461;
+
     /// <summary>The first timestamp: ten minutes into <see cref="Window"/>, so late points stay inside it.</summary>
     public static long WindowStart => Window.StartSeconds + 600;
 
@@ -29,7 +35,7 @@ internal static class SegmentStore
         Directory.CreateDirectory(storePath);
         await using var store = new LocalObjectStore(storePath);
         List<string> keys;
-        await using (var writer = new DirectSegmentWriter(store, new SinkOptions { ShardMap = map, MaxSegmentAge = TimeSpan.FromMinutes(10), MaxSegmentPayloads = maxSegmentPayloads }))
+        await using (var writer = new DirectSegmentWriter(store, new SinkOptions { ShardMap = map, MaxSegmentAge = TimeSpan.FromMinutes(10), MaxSegmentPayloads = maxSegmentPayloads, WriterId = WriterId }))
         {
             foreach (var frame in workload.Frames)
             {
