@@ -66,12 +66,12 @@ public sealed class CompactionWorkerKilledGameDay(KafkaClusterFixture kafka, ITe
         await using var victim = StartWorker(storeUri, topic, group, victimWork);
         await victim.WaitForLineAsync(l => l.StartsWith("job-started ", StringComparison.Ordinal), GameDaySettings.Timeout);
         var firstJobAt = figures.Clock.Elapsed;
-        string[] spillFiles = [];
+        string[] workFiles = [];
         await Waiting.UntilAsync(
             () =>
             {
-                spillFiles = Directory.Exists(victimWork) ? [.. Directory.EnumerateFiles(victimWork, "*", SearchOption.AllDirectories)] : [];
-                return spillFiles.Length > 0 || victim.HasExited;
+                workFiles = Directory.Exists(victimWork) ? [.. Directory.EnumerateFiles(victimWork, "*", SearchOption.AllDirectories).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal)] : [];
+                return workFiles.Any(f => f.EndsWith(".run", StringComparison.Ordinal)) || victim.HasExited;
             },
             GameDaySettings.Timeout, "the worker to spill", victim.Describe);
         victim.Kill();
@@ -82,10 +82,10 @@ public sealed class CompactionWorkerKilledGameDay(KafkaClusterFixture kafka, ITe
         var killedJob = jobs.Single(j => j.Shard.Value == startedLine.Split(' ')[1]);
         var finishedByVictim = victim.Lines.Count(l => l.StartsWith("job-finished ", StringComparison.Ordinal));
         var seriesAtKill = SegmentStore.SeriesObjects(storePath);
-        figures.Log($"killed the worker {(killedAt - firstJobAt).TotalSeconds:F1} s after its first job started, during '{startedLine}', at its first spill file {Path.GetFileName(spillFiles.FirstOrDefault())}; it had finished {finishedByVictim} jobs; {seriesAtKill.Count} objects under series/");
+        figures.Log($"killed the worker {(killedAt - firstJobAt).TotalSeconds:F1} s after its first job started, during '{startedLine}', with [{string.Join(", ", workFiles)}] in its work folder; it had finished {finishedByVictim} jobs; {seriesAtKill.Count} objects under series/");
 
         // The kill landed mid-job: the victim never said it finished it, and the job has no manifest (its commit point).
-        Assert.NotEmpty(spillFiles);
+        Assert.Contains(workFiles, f => f.EndsWith(".run", StringComparison.Ordinal));
         Assert.DoesNotContain(victim.Lines, l => l.StartsWith($"job-finished {killedJob.Shard.Value} ", StringComparison.Ordinal));
         Assert.DoesNotContain(seriesAtKill.Keys, k => k == ObjectKeys.Manifest(killedJob.Shard, window.Start));
 
@@ -134,7 +134,7 @@ public sealed class CompactionWorkerKilledGameDay(KafkaClusterFixture kafka, ITe
         figures.Set("reference_job_s", referenceSeconds[killedJob.Shard.Value]);
         figures.Set("killed_after_first_job_start_s", killedAt - firstJobAt);
         figures.Set("jobs_finished_by_victim", finishedByVictim);
-        figures.Set("victim_spill_files_at_kill", spillFiles.Length);
+        figures.Set("victim_work_files_at_kill", string.Join(" ", workFiles));
         figures.Set("replacement_assigned_after_start_s", assignedAfter);
         figures.Set("killed_job_done_after_kill_s", killedJobDoneAfter);
         figures.Set("all_jobs_done_after_kill_s", allDoneAfter);
