@@ -17,7 +17,8 @@ namespace Tailor.Cli.Commands;
 /// </summary>
 /// <remarks>
 /// Output: without <c>--json</c>, stdout has one line per event (<c>started</c>, <c>assigned t/0 t/1</c>,
-/// <c>revoked …</c>, <c>lost …</c>, <c>stopped …</c>), which scripts and tests can wait on; the log and a
+/// <c>revoked …</c>, <c>lost …</c>, <c>stopped …</c>, and with <c>--print-commits</c> <c>committed t/0@120 …</c>
+/// or <c>commit-refused …</c> after every commit), which scripts and tests can wait on; the log and a
 /// progress line every 10 s go to stderr. With <c>--json</c>, the event lines go to stderr too and stdout
 /// gets one JSON summary when the worker stops.
 /// </remarks>
@@ -35,6 +36,11 @@ internal static class SinkCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout when the worker stops, nothing else there." };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Information level (default: warnings and errors)." };
+        var printCommits = new Option<bool>("--print-commits")
+        {
+            Description = "Print an event line after every offset commit: 'committed t/0@120 t/1@98' when the group accepted it, "
+                + "'commit-refused …' when it refused it (offsets are the next to read). For scripts and game-day tests that check which offsets this worker moved.",
+        };
         var command = new Command("sink", """
             Run a sink worker: consume payloads from Kafka (one consumer group over the configured topics)
             and write them to segment files in the store. Start more workers with the same config to scale;
@@ -63,13 +69,14 @@ internal static class SinkCommand
             replayFrom,
             json,
             verbose,
+            printCommits,
         };
         command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(config)!, parse.GetValue(replayFrom), parse.GetValue(json), parse.GetValue(verbose), cancellationToken));
+            RunAsync(parse.GetValue(config)!, parse.GetValue(replayFrom), parse.GetValue(json), parse.GetValue(verbose), parse.GetValue(printCommits), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string configPath, string? replayFrom, bool json, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string configPath, string? replayFrom, bool json, bool verbose, bool printCommits, CancellationToken cancellationToken)
     {
         var options = LoadConfig(configPath, Environment.GetEnvironmentVariables());
         if (replayFrom is not null)
@@ -108,7 +115,7 @@ internal static class SinkCommand
             throw new CliException($"{configPath}: Kafka: {e.Message}", ExitCodes.BadArguments);
         }
 
-        using var source = new ReportingSource(kafka, events);
+        using var source = new ReportingSource(kafka, events, printCommits);
         var watch = Stopwatch.StartNew();
         var engine = new SinkEngine(options.Engine, store, source, logs.CreateLogger<SinkEngine>());
         await using var disposeEngine = engine;
@@ -243,8 +250,8 @@ internal static class SinkCommand
         Console.Error.WriteLine($"{elapsed:hh\\:mm\\:ss} progress: {status.Payloads} payloads, {status.SegmentsCompleted} segments, {status.OpenSegments} open, "
             + $"{status.BufferedBytes / 1024} KiB buffered, {status.PausedPartitions} partitions paused, {status.DeadLetters} dead letters");
 
-    /// <summary>Passes every call to the Kafka source and prints each assignment change as a line.</summary>
-    private sealed class ReportingSource(KafkaPayloadSource inner, TextWriter events) : IPayloadSource, IPayloadSourceListener
+    /// <summary>Passes every call to the Kafka source and prints each assignment change (and, if asked, each commit) as a line.</summary>
+    private sealed class ReportingSource(KafkaPayloadSource inner, TextWriter events, bool printCommits) : IPayloadSource, IPayloadSourceListener
     {
         private IPayloadSourceListener? _listener;
 
@@ -258,7 +265,16 @@ internal static class SinkCommand
 
         public bool TryReceive(TimeSpan timeout, out SourceMessage message, CancellationToken cancellationToken) => inner.TryReceive(timeout, out message, cancellationToken);
 
-        public bool Commit(IReadOnlyList<SourceOffset> offsets) => inner.Commit(offsets);
+        public bool Commit(IReadOnlyList<SourceOffset> offsets)
+        {
+            var accepted = inner.Commit(offsets);
+            if (printCommits)
+            {
+                events.WriteLine($"{(accepted ? "committed" : "commit-refused")} {string.Join(' ', offsets.Select(o => $"{o.Partition.Topic}/{o.Partition.Partition}@{o.Offset}"))}");
+            }
+
+            return accepted;
+        }
 
         public void Pause(IReadOnlyList<SourcePartition> partitions) => inner.Pause(partitions);
 

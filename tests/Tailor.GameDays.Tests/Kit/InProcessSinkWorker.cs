@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Tailor.Sink;
+using Tailor.Sink.Kafka;
+using Tailor.Storage;
+
+namespace Tailor.GameDays.Tests.Kit;
+
+/// <summary>One assignment change, pause, resume or commit a worker's source saw, with when.</summary>
+internal sealed record SinkEvent(string Kind, IReadOnlyList<SourcePartition> Partitions, TimeSpan At);
+
+/// <summary>
+/// A sink worker in the test process: the product's <see cref="SinkEngine"/> over the product's
+/// <see cref="KafkaPayloadSource"/>, on any store (a fault-injecting one, say), with every assignment
+/// change, pause and commit recorded. For scenarios that need a decorated store or the process's meters.
+/// </summary>
+internal sealed class InProcessSinkWorker : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly KafkaPayloadSource _kafka;
+    private readonly RecordingSource _source;
+
+    public InProcessSinkWorker(string name, KafkaPayloadSourceOptions kafka, SinkOptions options, IObjectStore store, Stopwatch clock, ILoggerFactory logs)
+    {
+        Name = name;
+        _kafka = new KafkaPayloadSource(kafka, logs.CreateLogger<KafkaPayloadSource>());
+        _source = new RecordingSource(_kafka, clock);
+        Engine = new SinkEngine(options, store, _source, logs.CreateLogger<SinkEngine>());
+        Run = Engine.RunAsync(_stop.Token);
+    }
+
+    public string Name { get; }
+
+    public SinkEngine Engine { get; }
+
+    public Task Run { get; }
+
+    public IReadOnlyList<SinkEvent> Events => _source.Events;
+
+    /// <summary>The partitions this worker owns according to its source's callbacks.</summary>
+    public HashSet<SourcePartition> Owned
+    {
+        get
+        {
+            var owned = new HashSet<SourcePartition>();
+            foreach (var e in Events)
+            {
+                if (e.Kind == "assigned")
+                {
+                    owned.UnionWith(e.Partitions);
+                }
+                else if (e.Kind is "revoked" or "lost")
+                {
+                    owned.ExceptWith(e.Partitions);
+                }
+            }
+
+            return owned;
+        }
+    }
+
+    public int Count(string kind) => Events.Count(e => e.Kind == kind);
+
+    public string Describe() =>
+        $"{Name} owns [{string.Join(" ", Owned.Order())}] status {Engine.Status}; events: "
+        + string.Join("; ", Events.Where(e => e.Kind is not ("committed" or "commit-refused")).Select(e => $"{e.At.TotalSeconds:F1}s {e.Kind} {string.Join(" ", e.Partitions)}"))
+        + $"; run {Run.Status} {Run.Exception?.GetBaseException().Message}";
+
+    /// <summary>Graceful stop: the engine completes, uploads and commits, then leaves the group.</summary>
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        await Run.WaitAsync(GameDaySettings.Timeout);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await Run.WaitAsync(GameDaySettings.Timeout);
+        }
+        catch (Exception)
+        {
+            // The scenario already failed or asserted on it.
+        }
+
+        await Engine.DisposeAsync();
+        _source.Dispose();
+        _stop.Dispose();
+    }
+
+    /// <summary>Passes every call to the Kafka source and records assignment changes, pauses, resumes and commits.</summary>
+    private sealed class RecordingSource(IPayloadSource inner, Stopwatch clock) : IPayloadSource, IPayloadSourceListener
+    {
+        private readonly ConcurrentQueue<SinkEvent> _events = new();
+        private IPayloadSourceListener? _listener;
+
+        public IReadOnlyList<SinkEvent> Events => [.. _events];
+
+        public string Name => inner.Name;
+
+        public void Start(IPayloadSourceListener listener)
+        {
+            _listener = listener;
+            inner.Start(this);
+        }
+
+        public bool TryReceive(TimeSpan timeout, out SourceMessage message, CancellationToken cancellationToken) => inner.TryReceive(timeout, out message, cancellationToken);
+
+        public bool Commit(IReadOnlyList<SourceOffset> offsets)
+        {
+            var accepted = inner.Commit(offsets);
+            Record(accepted ? "committed" : "commit-refused", [.. offsets.Select(o => o.Partition)]);
+            return accepted;
+        }
+
+        public void Pause(IReadOnlyList<SourcePartition> partitions)
+        {
+            Record("paused", partitions);
+            inner.Pause(partitions);
+        }
+
+        public void Resume(IReadOnlyList<SourcePartition> partitions)
+        {
+            Record("resumed", partitions);
+            inner.Resume(partitions);
+        }
+
+        public void Seek(SourcePartition partition, long offset) => inner.Seek(partition, offset);
+
+        public long? GetCommitted(SourcePartition partition) => inner.GetCommitted(partition);
+
+        public void Close() => inner.Close();
+
+        public void Dispose() => inner.Dispose();
+
+        void IPayloadSourceListener.OnAssigned(IReadOnlyList<SourcePartition> partitions)
+        {
+            Record("assigned", partitions);
+            _listener!.OnAssigned(partitions);
+        }
+
+        void IPayloadSourceListener.OnRevoking(IReadOnlyList<SourcePartition> partitions)
+        {
+            _listener!.OnRevoking(partitions);
+            Record("revoked", partitions);
+        }
+
+        void IPayloadSourceListener.OnLost(IReadOnlyList<SourcePartition> partitions)
+        {
+            _listener!.OnLost(partitions);
+            Record("lost", partitions);
+        }
+
+        private void Record(string kind, IReadOnlyList<SourcePartition> partitions) => _events.Enqueue(new SinkEvent(kind, [.. partitions], clock.Elapsed));
+    }
+}
+
+/// <summary>Sends warnings and errors of in-process engines to a scenario's log.</summary>
+internal sealed class FiguresLogs(Figures figures, LogLevel minimum = LogLevel.Warning) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(figures, minimum, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(Figures figures, LogLevel minimum, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                var failure = exception is null ? string.Empty : " " + exception.GetBaseException().Message;
+                figures.Log($"{logLevel.ToString()[..4]} {category}: {formatter(state, exception)}{failure}");
+            }
+        }
+    }
+}
