@@ -17,6 +17,17 @@ switch (args)
             return 0;
         }
 
+    case ["load", .. var loadArgs]:
+        {
+            // load [payloads/s] [seconds]
+            var rate = loadArgs is [var r, ..] ? double.Parse(r, CultureInfo.InvariantCulture) : 4_000;
+            var seconds = loadArgs is [_, var s, ..] ? double.Parse(s, CultureInfo.InvariantCulture) : 30;
+            var result = await Tailor.Benchmarks.Load.LoadTest.RunAsync(
+                new Tailor.Benchmarks.Load.LoadTestOptions { PayloadsPerSecond = rate, Duration = TimeSpan.FromSeconds(seconds) }, Console.Error);
+            Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        }
+
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Tailor.Benchmarks.Codecs.CodecBenchmarkBase).Assembly).Run(args);
         return 0;

@@ -178,7 +178,7 @@ public sealed class CompactionRunner
         {
             using var calls = new StoreCallCounter();
             var gcBefore = GC.GetTotalPauseDuration();
-            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             MemoryTracker.ResetPeak();
             var total = Stopwatch.GetTimestamp();
             using var sampler = new Timer(_ => SampleWorkingSet(), null, 0, 50);
@@ -236,7 +236,7 @@ public sealed class CompactionRunner
                 MemoryBudgetBytes = _options.MemoryBudgetBytes,
                 GcPauseSeconds = gc.TotalSeconds,
                 GcPauseFraction = gc.TotalSeconds / wall.TotalSeconds,
-                AllocatedBytes = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore,
+                AllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore,
                 StoreCalls = calls.Snapshot(),
                 Parts = written,
             };
@@ -246,7 +246,7 @@ public sealed class CompactionRunner
 
         private void SampleWorkingSet()
         {
-            var now = Environment.WorkingSet;
+            var now = ProcessMemory.WorkingSet();
             long peak;
             while (now > (peak = Interlocked.Read(ref _peakWorkingSet)) && Interlocked.CompareExchange(ref _peakWorkingSet, now, peak) != peak)
             {

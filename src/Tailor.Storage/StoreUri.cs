@@ -64,6 +64,17 @@ public sealed record StoreUri
             return false;
         }
 
+        // Control and invisible formatting characters (bidi overrides among them) have no place in a store URI, and
+        // System.Uri strips some of them and then trips (dotnet/runtime#1487: TryCreate throws IndexOutOfRangeException).
+        foreach (var c in uri)
+        {
+            if (char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
+            {
+                error = $"'{Redact(uri)}' holds the control or formatting character U+{(int)c:X4}: percent-encode it, or remove it.";
+                return false;
+            }
+        }
+
         var schemeEnd = uri.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd <= 0)
         {
@@ -86,14 +97,20 @@ public sealed record StoreUri
     {
         if (Kind == StoreKind.Local)
         {
-            return new Uri(LocalPath!).AbsoluteUri;
+            // Escaped name by name, as TryParse reads it back: new Uri(path) trims, reinterprets or drops some names
+            // (a trailing space, a backslash), so it would print another folder.
+            return LocalPath![0] == '/'
+                ? "file://" + string.Join('/', LocalPath.Split('/').Select(Uri.EscapeDataString))
+                : new Uri(LocalPath).AbsoluteUri;
         }
 
-        var text = Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
+        // The prefix is escaped as TryParse unescapes it, so a prefix holding '?', '#', '%' or '@' prints as text that parses back.
+        var text = Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{string.Join('/', Prefix.Split('/').Select(Uri.EscapeDataString))}";
         var parameters = new List<string>();
         if (Endpoint is not null)
         {
-            parameters.Add("endpoint=" + Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/'));
+            // An '&' in the endpoint's path would split the parameters when parsed back.
+            parameters.Add("endpoint=" + Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/').Replace("&", "%26", StringComparison.Ordinal));
         }
 
         if (Region is not null)
@@ -134,7 +151,19 @@ public sealed record StoreUri
             return Fail($"'{Redact(uri)}' does not name an absolute folder (use file:///absolute/path).", out error);
         }
 
-        result = new StoreUri(StoreKind.Local) { LocalPath = Path.TrimEndingDirectorySeparator(path) is { Length: > 0 } trimmed ? trimmed : path };
+        // One spelling per folder, so the URI printed by ToString parses back to the same store: leading slashes
+        // collapse (a path starting "//" prints as a host, or not at all) and every trailing separator goes.
+        if (path.StartsWith("//", StringComparison.Ordinal))
+        {
+            path = "/" + path.TrimStart('/');
+        }
+
+        for (var trimmed = Path.TrimEndingDirectorySeparator(path); trimmed.Length < path.Length; trimmed = Path.TrimEndingDirectorySeparator(path))
+        {
+            path = trimmed;
+        }
+
+        result = new StoreUri(StoreKind.Local) { LocalPath = path };
         error = null;
         return true;
     }

@@ -21,6 +21,11 @@ public readonly record struct CompactionWindow
             throw new ArgumentException($"A window length must be a whole number of minutes up to a year (was {length}).", nameof(length));
         }
 
+        if (start > DateTimeOffset.MaxValue - length)
+        {
+            throw new ArgumentException($"A window must end by {DateTimeOffset.MaxValue.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}; {start.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} plus {Format(length)} does not.", nameof(start));
+        }
+
         var seconds = start.ToUnixTimeSeconds();
         if (start.UtcTicks % TimeSpan.TicksPerSecond != 0 || seconds % (long)length.TotalSeconds != 0)
         {
@@ -111,14 +116,22 @@ public readonly record struct CompactionWindow
             return false;
         }
 
-        length = text[^1] switch
+        long minutes = text[^1] switch
         {
-            'm' => TimeSpan.FromMinutes(n),
-            'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
-            _ => default,
+            'm' => n,
+            'h' => n * 60L,
+            'd' => n * 1440L,
+            _ => 0,
         };
-        return length > TimeSpan.Zero;
+
+        // Longer than a TimeSpan holds is not a length: say so rather than let TimeSpan throw.
+        if (minutes <= 0 || minutes > (long)TimeSpan.MaxValue.TotalMinutes)
+        {
+            return false;
+        }
+
+        length = TimeSpan.FromMinutes(minutes);
+        return true;
     }
 
     /// <summary>The window as <c>2026-11-26T00:00Z/4h</c>.</summary>

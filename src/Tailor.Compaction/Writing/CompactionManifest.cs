@@ -66,6 +66,14 @@ public sealed record CompactionManifest
                 throw new FormatException("Not a version 1 Tailor manifest.");
             }
 
+            // The serializer lets JSON null (or a record's missing member) through where the type says never null.
+            if (manifest.Shard is null || manifest.Window is null || manifest.Generation is null || manifest.Codec is null || manifest.Stats is null
+                || manifest.Inputs is null || manifest.Outputs is null || manifest.Inputs.Any(i => i?.Key is null)
+                || manifest.Outputs.Any(o => o?.Key is null || o.FirstSeries is null || o.LastSeries is null || o.Sha256 is null))
+            {
+                throw new FormatException("The manifest lacks a member or holds null where a value is required.");
+            }
+
             return manifest;
         }
         catch (JsonException e)

@@ -102,18 +102,29 @@ public sealed class FileSegmentCursor : SegmentRecordCursor, IDisposable
 
     private static SegmentLayout ReadLayout(SafeFileHandle file, long length)
     {
-        var head = new byte[(int)Math.Min(length, SegmentFormat.HeaderLength)];
-        RandomAccess.Read(file, head, 0);
-        var tail = new byte[(int)Math.Min(length, SegmentLayout.DefaultTailBytes)];
-        RandomAccess.Read(file, tail, length - tail.Length);
-        var layout = SegmentLayout.Parse(head, tail, length, out var needed);
-        if (needed > tail.Length)
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        var headLength = (int)Math.Min(length, SegmentFormat.HeaderLength);
+        Span<byte> head = stackalloc byte[SegmentFormat.HeaderLength];
+        RandomAccess.Read(file, head[..headLength], 0);
+        var tailLength = (int)Math.Min(length, SegmentLayout.DefaultTailBytes);
+        var tail = pool.Rent(tailLength);
+        try
         {
-            tail = new byte[needed];
-            RandomAccess.Read(file, tail, length - needed);
-            layout = SegmentLayout.Parse(head, tail, length, out _);
-        }
+            RandomAccess.Read(file, tail.AsSpan(0, tailLength), length - tailLength);
+            var layout = SegmentLayout.Parse(head[..headLength], tail.AsSpan(0, tailLength), length, out var needed);
+            if (needed > tailLength)
+            {
+                pool.Return(tail);
+                tail = pool.Rent(needed);
+                RandomAccess.Read(file, tail.AsSpan(0, needed), length - needed);
+                layout = SegmentLayout.Parse(head[..headLength], tail.AsSpan(0, needed), length, out _);
+            }
 
-        return layout;
+            return layout;
+        }
+        finally
+        {
+            pool.Return(tail);
+        }
     }
 }

@@ -124,9 +124,10 @@ public sealed class SegmentLayout
     /// <exception cref="SegmentFormatException">Neither the header nor the footer gives the sync marker.</exception>
     public SegmentReaderState CreateSplitState(long start, long end, SegmentReaderOptions? options = null)
     {
-        // Splits that reach into the footer end where the records end.
-        end = Math.Min(end, DataEnd);
-        return SegmentReaderState.ForSplit(SyncMarker, Math.Min(start, end), end, DataEnd, options);
+        // Splits that reach into the footer end where the records end. A split that starts past them is empty,
+        // and its state still starts at its own start: a reader over bytes from there must not be asked for earlier ones.
+        end = Math.Max(start, Math.Min(end, DataEnd));
+        return SegmentReaderState.ForSplit(SyncMarker, start, end, DataEnd, options);
     }
 
     /// <summary>Reader state for every record of the file.</summary>

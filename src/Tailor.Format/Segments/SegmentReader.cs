@@ -300,7 +300,8 @@ public ref struct SegmentReader
             return Check.Invalid;
         }
 
-        if (!ZstdFrameDecompressor.StartsWithFrameMagic(bytes[SegmentFormat.RecordHeaderLength..]))
+        // The magic must lie inside the frame: a frame shorter than it is not one, whatever bytes follow the record.
+        if (!ZstdFrameDecompressor.StartsWithFrameMagic(bytes[SegmentFormat.RecordHeaderLength..total]))
         {
             problem = "a record does not hold a zstd frame";
             return Check.Invalid;

@@ -150,7 +150,9 @@ public struct SegmentReaderState
             Marker = marker,
             Options = options ?? SegmentReaderOptions.Default,
             ReadStats = SegmentReadStats.Empty,
-            Position = first ? SegmentFormat.HeaderLength : start,
+            // Records begin at the first record position or later: a split that starts inside the header seeks from there,
+            // never in the header's bytes (which hold the marker).
+            Position = first ? SegmentFormat.HeaderLength : Math.Max(start, SegmentFormat.HeaderLength),
             BytesNeeded = SegmentFormat.RecordHeaderLength,
         };
     }

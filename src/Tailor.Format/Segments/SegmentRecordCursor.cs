@@ -11,6 +11,8 @@ namespace Tailor.Format.Segments;
 public abstract unsafe class SegmentRecordCursor
 {
     private SegmentReaderState _state;
+    private long _windowStart;
+    private int _windowLength = -1;
 
     /// <summary>Creates a cursor over <paramref name="length"/> bytes.</summary>
     protected SegmentRecordCursor(long length, SegmentReaderState state, int windowBytes)
@@ -37,10 +39,14 @@ public abstract unsafe class SegmentRecordCursor
         while (true)
         {
             var position = _state.Position;
-            var remaining = Length - position;
-            var size = (int)Math.Min(remaining, Math.Max((long)WindowBytes, _state.BytesNeeded));
-            var window = size <= 0 ? ReadOnlySpan<byte>.Empty : GetSpan(position, size);
-            var reader = new SegmentReader(window, isFinalBlock: size >= remaining, _state);
+            if (_windowLength < 0 || position < _windowStart || position > _windowStart + _windowLength)
+            {
+                MoveWindow(position);
+            }
+
+            var windowEnd = _windowStart + _windowLength;
+            var window = _windowLength == 0 ? ReadOnlySpan<byte>.Empty : GetSpan(_windowStart, _windowLength)[(int)(position - _windowStart)..];
+            var reader = new SegmentReader(window, isFinalBlock: windowEnd >= Length, _state);
             var found = reader.TryReadRecord(out record);
             _state = reader.CurrentState;
             if (found || _state.IsDone)
@@ -48,11 +54,23 @@ public abstract unsafe class SegmentRecordCursor
                 return found;
             }
 
-            if (_state.Position == position && size >= remaining)
+            if (windowEnd >= Length && _state.Position == position)
             {
                 return false; // no progress at the end of the data: nothing more can be read
             }
+
+            // The reader needs bytes past this window: the next one starts where it stopped.
+            MoveWindow(_state.Position);
         }
+    }
+
+    // The window is reused record after record and moves only when the reader needs bytes past it,
+    // so each byte of the file is read once (plus a straddling record's head).
+    private void MoveWindow(long position)
+    {
+        var remaining = Length - position;
+        _windowStart = position;
+        _windowLength = (int)Math.Max(0, Math.Min(remaining, Math.Max((long)WindowBytes, _state.BytesNeeded)));
     }
 
     /// <summary>Returns <paramref name="length"/> bytes of the file from <paramref name="offset"/>.</summary>

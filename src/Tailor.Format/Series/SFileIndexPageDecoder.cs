@@ -194,12 +194,14 @@ internal sealed class SFileIndexPageDecoder : IDisposable
     public static void DecodeBlock(ISeriesCodec codec, in SFileIndexEntry entry, ReadOnlySpan<byte> block, Span<long> timestamps, Span<double> values)
     {
         var codecLength = entry.BlockLength - SFileFormat.BlockChecksumLength;
-        var status = codec.Decode(block[..codecLength], timestamps, values, out var points, out var consumed);
-        if (status == OperationStatus.DestinationTooSmall)
+        if (timestamps.Length < entry.PointCount || values.Length < entry.PointCount)
         {
             throw new ArgumentException($"Series {entry.Key} has {entry.PointCount} points; the destination spans hold {Math.Min(timestamps.Length, values.Length)}.");
         }
 
+        // The codec gets room for the entry's points only: a block that holds more disagrees with its entry, which is
+        // damage (DestinationTooSmall below), not the caller's too-short spans.
+        var status = codec.Decode(block[..codecLength], timestamps[..entry.PointCount], values[..entry.PointCount], out var points, out var consumed);
         if (status != OperationStatus.Done || points != entry.PointCount || consumed != codecLength)
         {
             SFileFormatException.Throw($"The block of series {entry.Key} does not decode to its {entry.PointCount} points with codec '{codec.Name}' ({status}, {points} points, {consumed} of {codecLength} bytes)", entry.BlockOffset);

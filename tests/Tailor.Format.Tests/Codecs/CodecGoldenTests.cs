@@ -56,12 +56,18 @@ public class CodecGoldenTests
         var codec = SeriesCodecRegistry.Shared.Get(codecName);
         var (ts, vs) = Series[series];
         var encoded = CodecTestData.Encode(codec, ts, vs);
-        string path = Path.Combine(GoldenDirectory(), $"{codecName}-{series}.bin");
+        string name = $"{codecName}-{series}.bin";
         if (Environment.GetEnvironmentVariable("TAILOR_UPDATE_GOLDEN") == "1")
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(path, encoded);
+            // Only a local build knows its source folder (CI builds map source paths to /_/).
+            string source = Path.Combine(SourceGoldenDirectory(), name);
+            Directory.CreateDirectory(Path.GetDirectoryName(source)!);
+            File.WriteAllBytes(source, encoded);
         }
+
+        // Golden files are copied beside the test assembly, so the test never depends on where the
+        // sources were when it was compiled.
+        string path = Path.Combine(AppContext.BaseDirectory, "golden", "codecs", name);
 
         Assert.True(File.Exists(path), $"missing golden file {path}");
         var golden = File.ReadAllBytes(path);
@@ -87,6 +93,6 @@ public class CodecGoldenTests
         Assert.Same(SeriesCodecs.Tailor, SeriesCodecs.Default);
     }
 
-    private static string GoldenDirectory([CallerFilePath] string source = "") =>
+    private static string SourceGoldenDirectory([CallerFilePath] string source = "") =>
         Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(source))!, "golden", "codecs");
 }

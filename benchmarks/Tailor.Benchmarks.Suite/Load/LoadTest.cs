@@ -1,0 +1,271 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Confluent.Kafka;
+using Tailor.Compaction;
+using Tailor.Format.Payloads;
+using Tailor.Format.Workload;
+using Tailor.Sink;
+using Tailor.Sink.Kafka;
+using Tailor.Storage;
+
+namespace Tailor.Benchmarks.Load;
+
+/// <summary>Options of <see cref="LoadTest"/>.</summary>
+public sealed class LoadTestOptions
+{
+    /// <summary>Payloads per second the producer offers. Default 4,000 (ten times the demo's).</summary>
+    public double PayloadsPerSecond { get; init; } = 4_000;
+
+    /// <summary>How long traffic is offered. Default 30 seconds.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Partitions over two topics. Default 16.</summary>
+    public int Partitions { get; init; } = 16;
+
+    /// <summary>Series in the workload. Default 200,000: ten times the demo's population, each sending as the demo's do.</summary>
+    public int Series { get; init; } = 200_000;
+
+    /// <summary>The sink's buffer budget. Default 128 MiB.</summary>
+    public long BufferBudgetBytes { get; init; } = 128L << 20;
+
+    /// <summary>Compaction's memory budget. Default 512 MiB.</summary>
+    public long CompactionMemoryBytes { get; init; } = 512L << 20;
+}
+
+/// <summary>One second of the run.</summary>
+public sealed record LoadSample(
+    [property: JsonPropertyName("second")] int Second,
+    [property: JsonPropertyName("produced")] long Produced,
+    [property: JsonPropertyName("consumed")] long Consumed,
+    [property: JsonPropertyName("lag")] long Lag,
+    [property: JsonPropertyName("buffered_bytes")] long BufferedBytes,
+    [property: JsonPropertyName("paused_partitions")] int PausedPartitions,
+    [property: JsonPropertyName("segments")] long Segments);
+
+/// <summary>The figures of a load test run.</summary>
+public sealed class LoadTestResult
+{
+    /// <summary>Offered payloads per second.</summary>
+    [JsonPropertyName("offered_payloads_per_sec")] public double OfferedPayloadsPerSec { get; set; }
+
+    /// <summary>Payloads per second the producer achieved.</summary>
+    [JsonPropertyName("produced_payloads_per_sec")] public double ProducedPayloadsPerSec { get; set; }
+
+    /// <summary>Payloads per second the sink consumed over the traffic period.</summary>
+    [JsonPropertyName("sink_payloads_per_sec")] public double SinkPayloadsPerSec { get; set; }
+
+    /// <summary>Points per second offered.</summary>
+    [JsonPropertyName("points_per_sec")] public double PointsPerSec { get; set; }
+
+    /// <summary>The largest consumer lag seen (payloads).</summary>
+    [JsonPropertyName("max_lag")] public long MaxLag { get; set; }
+
+    /// <summary>Seconds after the producer stopped until the sink had everything.</summary>
+    [JsonPropertyName("drain_seconds")] public double DrainSeconds { get; set; }
+
+    /// <summary>Payloads produced.</summary>
+    [JsonPropertyName("payloads")] public long Payloads { get; set; }
+
+    /// <summary>Points produced.</summary>
+    [JsonPropertyName("points")] public long Points { get; set; }
+
+    /// <summary>Compaction: jobs, seconds and points per second over every job.</summary>
+    [JsonPropertyName("compaction_jobs")] public int CompactionJobs { get; set; }
+
+    /// <summary>Compaction seconds over every job.</summary>
+    [JsonPropertyName("compaction_seconds")] public double CompactionSeconds { get; set; }
+
+    /// <summary>Compaction points per second.</summary>
+    [JsonPropertyName("compaction_points_per_sec")] public double CompactionPointsPerSec { get; set; }
+
+    /// <summary>Compaction seconds per stage, summed over jobs.</summary>
+    [JsonPropertyName("compaction_stage_seconds")] public Dictionary<string, double> CompactionStageSeconds { get; set; } = [];
+
+    /// <summary>Points the S-files should hold and do not.</summary>
+    [JsonPropertyName("missing")] public long Missing { get; set; }
+
+    /// <summary>Points found different.</summary>
+    [JsonPropertyName("different")] public long Different { get; set; }
+
+    /// <summary>Points expected.</summary>
+    [JsonPropertyName("expected")] public long Expected { get; set; }
+
+    /// <summary>Per-second samples of lag and the sink's memory.</summary>
+    [JsonPropertyName("samples")] public List<LoadSample> Samples { get; set; } = [];
+
+    /// <summary>The machine.</summary>
+    [JsonPropertyName("machine")] public string Machine { get; set; } = Tailor.Benchmarks.Machine.Describe();
+}
+
+/// <summary>
+/// The load test: realistic traffic offered at a fixed rate to an embedded cluster, one sink worker
+/// consuming it into a local store, then compaction of every job and verification — with the lag,
+/// the sink's memory and the compaction stage timings recorded to find the stage that slows first.
+/// </summary>
+public static class LoadTest
+{
+    /// <summary>Runs the load test.</summary>
+    public static async Task<LoadTestResult> RunAsync(LoadTestOptions options, TextWriter? progress = null, CancellationToken cancellationToken = default)
+    {
+        string[] topics = ["tailor-load-a", "tailor-load-b"];
+        using var cluster = EmbeddedKafkaCluster.Start(new EmbeddedKafkaClusterOptions
+        {
+            Topics = topics.ToDictionary(t => t, _ => options.Partitions / 2),
+            InitialRebalanceDelay = TimeSpan.Zero,
+        });
+        var root = Path.Combine(Path.GetTempPath(), $"tailor-load-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.Combine(root, "store"));
+        try
+        {
+            await using var store = new LocalObjectStore(Path.Combine(root, "store"));
+            using var source = new KafkaPayloadSource(new KafkaPayloadSourceOptions
+            {
+                BootstrapServers = cluster.BootstrapServers,
+                Topics = topics,
+                GroupId = "tailor-load",
+                SessionTimeout = TimeSpan.FromSeconds(6),
+                HeartbeatInterval = TimeSpan.FromSeconds(1),
+                FetchWaitMax = TimeSpan.FromMilliseconds(100),
+            });
+            var sink = new SinkEngine(new SinkOptions { BufferBudgetBytes = options.BufferBudgetBytes, ShardMap = new ShardMap(16) }, store, source);
+            using var stopSink = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var sinkRun = sink.RunAsync(stopSink.Token);
+
+            var result = new LoadTestResult { OfferedPayloadsPerSec = options.PayloadsPerSecond };
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var start = now - (6 * 3600);
+            using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+            {
+                BootstrapServers = cluster.BootstrapServers,
+                Acks = Acks.All,
+                LingerMs = 5,
+                BatchSize = 1 << 20,
+                CompressionType = CompressionType.None,
+            }).SetLogHandler((_, _) => { }).Build();
+            var partitions = topics.SelectMany(t => Enumerable.Range(0, options.Partitions / 2).Select(p => new TopicPartition(t, p))).ToList();
+            using var generator = new WorkloadGenerator(new WorkloadOptions { Seed = 3, Series = options.Series, Orgs = 2000, StartTime = start });
+            var frame = new ArrayBufferWriter<byte>(1 << 16);
+            var clock = Stopwatch.StartNew();
+            long produced = 0;
+            var nextSample = 1;
+            progress?.WriteLine($"offering {options.PayloadsPerSecond:N0} payloads/s for {options.Duration.TotalSeconds:F0} s...");
+            while (clock.Elapsed < options.Duration && generator.TryNext(frame, out var payload))
+            {
+                var key = new byte[PayloadFormat.KeyLength];
+                PayloadFormat.WriteKey(key, payload.OrgId);
+                var message = new Message<byte[], byte[]> { Key = key, Value = frame.WrittenSpan.ToArray() };
+                frame.ResetWrittenCount();
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(partitions[(int)(produced % partitions.Count)], message);
+                        break;
+                    }
+                    catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        producer.Poll(TimeSpan.FromMilliseconds(10));
+                    }
+                }
+
+                produced++;
+                result.Points += payload.PointCount;
+                var due = TimeSpan.FromSeconds(produced / options.PayloadsPerSecond) - clock.Elapsed;
+                if (due > TimeSpan.FromMilliseconds(1))
+                {
+                    await Task.Delay(due, cancellationToken);
+                }
+
+                if (clock.Elapsed.TotalSeconds >= nextSample)
+                {
+                    result.Samples.Add(Sample(nextSample++, produced, sink));
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(60));
+            var trafficSeconds = clock.Elapsed.TotalSeconds;
+            result.Payloads = produced;
+            result.ProducedPayloadsPerSec = produced / trafficSeconds;
+            result.PointsPerSec = result.Points / trafficSeconds;
+            var drain = Stopwatch.StartNew();
+            while (sink.Status.Payloads + sink.Status.DeadLetters < produced && drain.Elapsed < TimeSpan.FromMinutes(5))
+            {
+                await Task.Delay(100, cancellationToken);
+                if (clock.Elapsed.TotalSeconds >= nextSample)
+                {
+                    result.Samples.Add(Sample(nextSample++, produced, sink));
+                }
+            }
+
+            result.DrainSeconds = drain.Elapsed.TotalSeconds;
+            result.SinkPayloadsPerSec = sink.Status.Payloads / (trafficSeconds + result.DrainSeconds);
+            result.MaxLag = result.Samples.Count == 0 ? 0 : result.Samples.Max(s => s.Lag);
+            await stopSink.CancelAsync();
+            await sinkRun;
+            await sink.DisposeAsync();
+
+            progress?.WriteLine("compacting every job...");
+            // Traffic this fast carries hours of data time in seconds of wall time, so its segments (keyed
+            // by the wall-clock hour) hold points far from their hour: widen the allowances to cover them.
+            var compaction = new CompactionOptions
+            {
+                MemoryBudgetBytes = options.CompactionMemoryBytes,
+                WorkDirectory = Path.Combine(root, "work"),
+                EarlyAllowance = TimeSpan.FromHours(12),
+                LateAllowance = TimeSpan.FromHours(12),
+            };
+            var jobs = new List<CompactionJob>();
+            var planner = new CompactionPlanner(store, compaction);
+            for (var w = CompactionWindow.Containing(start, CompactionWindow.DefaultLength); w.StartSeconds <= now; w = new CompactionWindow(w.End, w.Length))
+            {
+                jobs.AddRange(await planner.PlanAllAsync(w, cancellationToken));
+            }
+
+            var runner = new CompactionRunner(store, compaction);
+            var compactClock = Stopwatch.StartNew();
+            long pointsIn = 0;
+            foreach (var job in jobs)
+            {
+                var report = await runner.RunAsync(job, cancellationToken);
+                pointsIn += report.PointsIn;
+                foreach (var (stage, seconds) in report.StageSeconds)
+                {
+                    result.CompactionStageSeconds[stage] = Math.Round(result.CompactionStageSeconds.GetValueOrDefault(stage) + seconds, 3);
+                }
+            }
+
+            result.CompactionJobs = jobs.Count;
+            result.CompactionSeconds = compactClock.Elapsed.TotalSeconds;
+            result.CompactionPointsPerSec = pointsIn / Math.Max(1e-9, result.CompactionSeconds);
+            progress?.WriteLine("verifying...");
+            var verifier = new CompactionVerifier(store, compaction);
+            foreach (var job in jobs)
+            {
+                var v = await verifier.VerifyAsync(job.Shard, job.Window, cancellationToken);
+                result.Expected += v.Expected;
+                result.Missing += v.Missing;
+                result.Different += v.Different;
+            }
+
+            return result;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static LoadSample Sample(int second, long produced, SinkEngine sink)
+    {
+        var status = sink.Status;
+        return new LoadSample(second, produced, status.Payloads, produced - status.Payloads - status.DeadLetters, status.BufferedBytes, status.PausedPartitions,
+            status.SegmentsCompleted);
+    }
+}
