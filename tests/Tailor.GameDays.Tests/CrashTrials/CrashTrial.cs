@@ -13,8 +13,10 @@ namespace Tailor.GameDays.Tests.CrashTrials;
 /// <remarks>
 /// The seed fixes the workload, the waits between kills and which worker each kill hits. What a victim is
 /// doing at that moment (starting, joining, consuming, committing) depends on timing and is recorded.
+/// With <c>selfCheck</c>, a passed trial then deletes one segment and checks that the audit names exactly
+/// the payloads lost with it (<see cref="LossSelfCheck"/>).
 /// </remarks>
-internal sealed class CrashTrial(CrashTrialSettings settings, int trial, S3rverFixture s3, Figures figures)
+internal sealed class CrashTrial(CrashTrialSettings settings, int trial, bool selfCheck, S3rverFixture s3, Figures figures)
 {
     private const int PartitionsPerTopic = 4;
 
@@ -55,7 +57,10 @@ internal sealed class CrashTrial(CrashTrialSettings settings, int trial, S3rverF
     private async Task RunAsync(KafkaClusterFixture kafka, TempFolder root, CrashTrialReport report)
     {
         var step = Stopwatch.StartNew();
-        var workload = GameDayWorkload.Generate(seed: (ulong)Seed, points: settings.Points);
+        // Aligned to the hour so a seed gives the same payloads whenever it runs (the generator cuts payloads
+        // by time); points still span the hour before this one to half an hour into it, as the planner expects.
+        var hour = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 3600 * 3600;
+        var workload = GameDayWorkload.Generate(seed: (ulong)Seed, points: settings.Points, startTime: hour - 3600);
         report.Payloads = workload.Frames.Count;
         report.Points = workload.Points;
         report.PayloadBytes = workload.Bytes;
@@ -136,18 +141,38 @@ internal sealed class CrashTrial(CrashTrialSettings settings, int trial, S3rverF
         figures.Log($"drained and stopped: {_all.Count} workers started over the trial, {report.WorkersThatCommitted} of them committed; {watch.Regressions.Count} commit regressions in {watch.Samples} samples");
 
         await using var store = s3.OpenStore(bucket);
+        var killed = report.Kills.Select(k => k.Worker).ToHashSet(StringComparer.Ordinal);
+        var writers = new Dictionary<string, (string, bool)>(StringComparer.Ordinal);
+        foreach (var worker in _all)
+        {
+            if (worker.Process.Lines.FirstOrDefault(l => l.StartsWith("started writer ", StringComparison.Ordinal)) is { } line)
+            {
+                writers[line.Split(' ')[2]] = (worker.Name, killed.Contains(worker.Name));
+            }
+        }
+
+        report.TornPuts.AddRange(await TornPuts.RemoveAsync(s3, bucket, store, writers));
+        if (report.TornPuts.Count > 0)
+        {
+            figures.Log($"torn puts removed (bodies cut short by a kill, which S3 would not have stored): {string.Join("; ", report.TornPuts.Select(t => $"{t.Key} {t.Bytes} bytes by {t.Writer}{(t.Killed ? " (killed)" : string.Empty)}"))}");
+        }
+
         var audit = await SegmentAudit.ReadAsync(store);
         report.Segments = audit.Segments;
         report.SegmentRecords = audit.Records;
         report.SinkDuplicateCopies = audit.Duplicates(workload);
+        var pointsOf = workload.Frames.GroupBy(f => f.Hash).ToDictionary(g => g.Key, g => g.First().Points, StringComparer.Ordinal);
+        report.SinkDuplicatePoints = audit.Copies.Sum(c => (long)Math.Max(0, c.Value - workload.ProducedCopies.GetValueOrDefault(c.Key)) * pointsOf.GetValueOrDefault(c.Key));
         report.UnknownRecords = audit.Unknown(workload);
         report.UnreadableSegments.AddRange(audit.Unreadable);
-        foreach (var index in audit.Missing(workload))
+        MissingPayload Describe(int index)
         {
             var frame = workload.Frames[index];
             var position = traffic.PositionOf(index);
-            report.MissingPayloads.Add(new MissingPayload(index, frame.Org, frame.Points, $"{position.Topic}/{position.Partition.Value}@{position.Offset.Value}", CommittedPast(position.Topic, position.Partition.Value, position.Offset.Value)));
+            return new MissingPayload(index, frame.Org, frame.Points, $"{position.Topic}/{position.Partition.Value}@{position.Offset.Value}", CommittedPast(position.Topic, position.Partition.Value, position.Offset.Value));
         }
+
+        report.MissingPayloads.AddRange(audit.Missing(workload).Select(Describe));
 
         report.Seconds["audit"] = Lap(step);
         figures.Log($"segments: {audit.Segments} ({audit.Records} records), {report.SinkDuplicateCopies} re-consumed copies, {report.MissingPayloads.Count} payloads missing, {audit.Unreadable.Count} not whole");
@@ -157,6 +182,14 @@ internal sealed class CrashTrial(CrashTrialSettings settings, int trial, S3rverF
         report.Seconds["verify"] = Math.Round(report.Compaction.VerifySeconds, 1);
         report.Seconds["compact_verify_compare"] = Lap(step);
         figures.Log($"compaction: {report.Compaction}");
+
+        if (selfCheck && report.Passed)
+        {
+            report.SelfCheck = await LossSelfCheck.RunAsync(store, workload, audit, config.Map(), Path.Combine(root.Path, "self-check"), report, Describe);
+            report.Seconds["self_check"] = Lap(step);
+            figures.Log($"self-check: deleted {report.SelfCheck.DeletedSegment} ({report.SelfCheck.RecordsInSegment} records): {report.SelfCheck.MissingPayloads} payloads missing "
+                + $"(expected {report.SelfCheck.ExpectedMissingPayloads}), {report.SelfCheck.ReferenceMismatches} S-files differ from the reference, verify missing {report.SelfCheck.VerifyMissing}; the report would read:\n{report.SelfCheck.FailureReport}");
+        }
     }
 
     private SinkWorkerProcess Start(int slot, int generation, string configPath)

@@ -57,6 +57,9 @@ internal sealed class CrashTrialReport
     /// <summary>Copies of payloads in segments beyond those produced: re-consumption after kills.</summary>
     public long SinkDuplicateCopies { get; set; }
 
+    /// <summary>Points in those re-consumed copies: what the kills added for compaction's duplicate rule to resolve.</summary>
+    public long SinkDuplicatePoints { get; set; }
+
     public List<MissingPayload> MissingPayloads { get; } = [];
 
     public long MissingPayloadPoints => MissingPayloads.Sum(m => (long)m.Points);
@@ -65,6 +68,9 @@ internal sealed class CrashTrialReport
     public int UnknownRecords { get; set; }
 
     public List<string> UnreadableSegments { get; } = [];
+
+    /// <summary>Puts cut short by a kill that s3rver kept (S3 would not have); removed before the store is read.</summary>
+    public List<TornPut> TornPuts { get; } = [];
 
     /// <summary>Committed offsets seen to go backwards by the sampler.</summary>
     public IReadOnlyList<string> CommitRegressions { get; set; } = [];
@@ -85,6 +91,9 @@ internal sealed class CrashTrialReport
     public long DuplicatesResolved => Compaction?.DuplicatesDropped ?? -1;
 
     public Dictionary<string, double> Seconds { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The loss self-check, when this trial ran it (after passing).</summary>
+    public LossSelfCheckResult? SelfCheck { get; set; }
 
     public string? Error { get; set; }
 
@@ -124,12 +133,20 @@ internal sealed class CrashTrialReport
                 failures.Add($"{UnreadableSegments.Count} segments are not whole: {string.Join("; ", UnreadableSegments.Take(5))}");
             }
 
+            failures.AddRange(TornPuts.Where(t => !t.Killed).Select(t => $"{t.Key} ({t.Bytes} bytes) is a put cut short, but its writer {t.Writer} was not killed"));
             failures.AddRange(GracefulStops.Where(s => !s.EndsWith(" 0", StringComparison.Ordinal)).Select(s => $"a graceful stop failed: {s}"));
             if (Compaction is { } c)
             {
                 if (c.Missing != 0 || c.Different != 0 || c.Extra != 0 || c.Expected != c.Found)
                 {
                     failures.Add($"verify: expected {c.Expected}, found {c.Found}, missing {c.Missing}, different {c.Different}, extra {c.Extra}; {string.Join("; ", c.Samples.Take(5))}");
+                }
+
+                // Every point compaction read in a window was written or dropped as a duplicate, and the points it
+                // read are exactly those produced plus those of the copies the kills made the sink write again.
+                if (c.PointsOut + c.DuplicatesDropped != Points + SinkDuplicatePoints)
+                {
+                    failures.Add($"points written {c.PointsOut} + duplicates dropped {c.DuplicatesDropped} != produced {Points} + re-consumed {SinkDuplicatePoints}");
                 }
 
                 if (c.ReferenceMismatches.Count > 0 || c.ReferenceMatches == 0)
@@ -152,7 +169,7 @@ internal sealed class CrashTrialReport
     public string Summary() =>
         $"trial {Trial} seed {Seed}: {(Passed ? "passed" : "FAILED")}; {Kills.Count} kills ({string.Join(", ", KillsByPhase.Select(p => $"{p.Key} {p.Value}"))}), "
         + $"{WorkersStarted} workers started, {WorkersThatCommitted} committed; {Payloads} payloads, {Points} points; {Segments} segments, "
-        + $"{SinkDuplicateCopies} re-consumed copies; missing payloads {MissingPayloads.Count}; verify missing {Missing}, different {Different}; "
+        + $"{SinkDuplicateCopies} re-consumed copies ({SinkDuplicatePoints} points), {TornPuts.Count} torn puts; missing payloads {MissingPayloads.Count}; verify missing {Missing}, different {Different}; "
         + $"duplicates resolved {DuplicatesResolved}; {Seconds.GetValueOrDefault("total"):F0} s";
 
     /// <summary>What a person needs to reproduce and chase a failed trial.</summary>
