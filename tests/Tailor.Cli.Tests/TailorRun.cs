@@ -26,7 +26,18 @@ internal static class TailorRun
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Timeout);
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Say what the command was doing instead of a bare cancellation.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Assert.Fail($"tailor {string.Join(' ', arguments)} did not finish within {Timeout.TotalSeconds:F0} s.\nstdout: {await output}\nstderr: {await error}");
+        }
+
         return new Result(arguments, process.ExitCode, await output, await error);
     }
 

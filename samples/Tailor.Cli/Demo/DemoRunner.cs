@@ -113,17 +113,36 @@ internal sealed class DemoRunner(DemoOptions options, IAnsiConsole progress)
                     p => generate.Value = p, cancellationToken);
                 generate.Value = generate.MaxValue;
                 var drain = ctx.AddTask("sinks catch up", maxValue: produced);
-                while (engines.Sum(e => e.Engine.Status.Payloads + e.Engine.Status.DeadLetters) < produced)
+                var consumed = 0L;
+                var lastProgress = Stopwatch.StartNew();
+                while ((consumed = engines.Sum(e => e.Engine.Status.Payloads + e.Engine.Status.DeadLetters)) < produced)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    drain.Value = engines.Sum(e => e.Engine.Status.Payloads + e.Engine.Status.DeadLetters);
+                    if (consumed > (long)drain.Value)
+                    {
+                        drain.Value = consumed;
+                        lastProgress.Restart();
+                    }
+                    else if (lastProgress.Elapsed > StallLimit)
+                    {
+                        throw new CliException($"The demo's sink workers stopped consuming: {consumed:N0} of {produced:N0} payloads after "
+                            + $"{StallLimit.TotalSeconds:F0} s without progress ({Describe(engines.Select(e => e.Engine))}).");
+                    }
+
                     await Task.Delay(100, cancellationToken);
                 }
 
                 drain.Value = drain.MaxValue;
                 var upload = ctx.AddTask("complete and upload segments", maxValue: 1);
                 await stopSinks.CancelAsync();
-                await Task.WhenAll(engines.Select(e => e.Run));
+                var stopped = Task.WhenAll(engines.Select(e => e.Run));
+                if (await Task.WhenAny(stopped, Task.Delay(StallLimit, cancellationToken)) != stopped)
+                {
+                    throw new CliException($"The demo's sink workers did not finish their last segments within {StallLimit.TotalSeconds:F0} s "
+                        + $"({Describe(engines.Select(e => e.Engine))}).");
+                }
+
+                await stopped;
                 upload.Value = 1;
             });
         stages["produce_and_sink"] = watch.Elapsed.TotalSeconds;
@@ -288,10 +307,22 @@ internal sealed class DemoRunner(DemoOptions options, IAnsiConsole progress)
             PayloadFormat.WriteKey(key, payload.OrgId);
             var message = new Message<byte[], byte[]> { Key = key, Value = frame.WrittenSpan.ToArray() };
             frame.ResetWrittenCount();
+            var waiting = Stopwatch.StartNew();
+            var consumedBytes = engines.Sum(e => e.Status.Bytes);
             while (bytes - engines.Sum(e => e.Status.Bytes) > maxAhead)
             {
                 producer.Poll(TimeSpan.FromMilliseconds(5));
                 await Task.Delay(5, cancellationToken);
+                if (engines.Sum(e => e.Status.Bytes) != consumedBytes)
+                {
+                    consumedBytes = engines.Sum(e => e.Status.Bytes);
+                    waiting.Restart();
+                }
+                else if (waiting.Elapsed > StallLimit)
+                {
+                    throw new CliException($"The demo's sink workers stopped consuming while {payloads:N0} payloads were produced: "
+                        + $"{StallLimit.TotalSeconds:F0} s without progress ({Describe(engines)}).");
+                }
             }
 
             while (true)
@@ -320,4 +351,15 @@ internal sealed class DemoRunner(DemoOptions options, IAnsiConsole progress)
 
         return (payloads, bytes, generator.PointsGenerated);
     }
+
+    /// <summary>How long a demo phase may go without progress before it is reported as stuck.</summary>
+    private static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
+
+    private static string Describe(IEnumerable<SinkEngine> engines) =>
+        string.Join("; ", engines.Select((e, i) =>
+        {
+            var status = e.Status;
+            return $"worker {i + 1}: {status.Payloads:N0} payloads, {status.SegmentsCompleted} segments done, {status.OpenSegments} open, "
+                + $"{status.SegmentsFailed} failed, {status.Rewinds} rewinds, {status.PausedPartitions} partitions paused";
+        }));
 }
