@@ -22,8 +22,8 @@ public sealed class SinkBenchOptions
     /// <summary>The sink's buffer budget. Default 64 MiB.</summary>
     public long BufferBudgetBytes { get; init; } = 64L << 20;
 
-    /// <summary>Rounds of bare consumer and sink, alternating; the best of each counts. Default 2.</summary>
-    public int Rounds { get; init; } = 2;
+    /// <summary>Rounds of bare consumer and sink, alternating; the best of each counts. Default 5 (a round lasts about a second, so fewer leave the ratio to chance).</summary>
+    public int Rounds { get; init; } = 5;
 }
 
 /// <summary>The figures of <c>tailor bench sink</c>.</summary>
