@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Text.Json;
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
 using Tailor.Compaction;
@@ -28,6 +30,13 @@ public sealed class LoadTestOptions
 
     /// <summary>The sink's buffer budget. Default 128 MiB.</summary>
     public long BufferBudgetBytes { get; init; } = 128L << 20;
+
+    /// <summary>
+    /// The <c>tailor</c> program (its .dll): when set, the traffic comes from a <c>tailor gen --to-kafka</c>
+    /// child process with the same workload, stopped with SIGTERM after <see cref="Duration"/>; when null
+    /// (default), the same generator produces in this process.
+    /// </summary>
+    public string? TailorProgram { get; init; }
 
     /// <summary>Compaction's memory budget. Default 512 MiB.</summary>
     public long CompactionMemoryBytes { get; init; } = 512L << 20;
@@ -141,57 +150,42 @@ public static class LoadTest
             var result = new LoadTestResult { OfferedPayloadsPerSec = options.PayloadsPerSecond };
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var start = now - (6 * 3600);
-            using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
-            {
-                BootstrapServers = cluster.BootstrapServers,
-                Acks = Acks.All,
-                LingerMs = 5,
-                BatchSize = 1 << 20,
-                CompressionType = CompressionType.None,
-            }).SetLogHandler((_, _) => { }).Build();
             var partitions = topics.SelectMany(t => Enumerable.Range(0, options.Partitions / 2).Select(p => new TopicPartition(t, p))).ToList();
-            using var generator = new WorkloadGenerator(new WorkloadOptions { Seed = 3, Series = options.Series, Orgs = 2000, StartTime = start });
-            var frame = new ArrayBufferWriter<byte>(1 << 16);
+            var workload = new WorkloadOptions { Seed = 3, Series = options.Series, Orgs = 2000, StartTime = start };
             var clock = Stopwatch.StartNew();
-            long produced = 0;
             var nextSample = 1;
-            progress?.WriteLine($"offering {options.PayloadsPerSecond:N0} payloads/s for {options.Duration.TotalSeconds:F0} s...");
-            while (clock.Elapsed < options.Duration && generator.TryNext(frame, out var payload))
+            progress?.WriteLine($"offering {options.PayloadsPerSecond:N0} payloads/s for {options.Duration.TotalSeconds:F0} s"
+                + (options.TailorProgram is null ? " from this process..." : " from tailor gen --to-kafka..."));
+            if (options.TailorProgram is { } program)
             {
-                var key = new byte[PayloadFormat.KeyLength];
-                PayloadFormat.WriteKey(key, payload.OrgId);
-                var message = new Message<byte[], byte[]> { Key = key, Value = frame.WrittenSpan.ToArray() };
-                frame.ResetWrittenCount();
-                while (true)
-                {
-                    try
+                using var watermarks = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "tailor-load-watermarks" })
+                    .SetLogHandler((_, _) => { }).Build();
+                long Produced() => partitions.Sum(tp => watermarks.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(5)).High.Value);
+                var (payloads, points) = await GenToKafkaAsync(program, cluster.BootstrapServers, topics, workload, options,
+                    () =>
                     {
-                        producer.Produce(partitions[(int)(produced % partitions.Count)], message);
-                        break;
-                    }
-                    catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                        if (clock.Elapsed.TotalSeconds >= nextSample)
+                        {
+                            result.Samples.Add(Sample(nextSample++, Produced(), sink));
+                        }
+                    }, cancellationToken);
+                result.Payloads = payloads;
+                result.Points = points;
+            }
+            else
+            {
+                result.Payloads = await ProduceAsync(cluster.BootstrapServers, partitions, workload, options, clock, result,
+                    produced =>
                     {
-                        producer.Poll(TimeSpan.FromMilliseconds(10));
-                    }
-                }
-
-                produced++;
-                result.Points += payload.PointCount;
-                var due = TimeSpan.FromSeconds(produced / options.PayloadsPerSecond) - clock.Elapsed;
-                if (due > TimeSpan.FromMilliseconds(1))
-                {
-                    await Task.Delay(due, cancellationToken);
-                }
-
-                if (clock.Elapsed.TotalSeconds >= nextSample)
-                {
-                    result.Samples.Add(Sample(nextSample++, produced, sink));
-                }
+                        if (clock.Elapsed.TotalSeconds >= nextSample)
+                        {
+                            result.Samples.Add(Sample(nextSample++, produced, sink));
+                        }
+                    }, cancellationToken);
             }
 
-            producer.Flush(TimeSpan.FromSeconds(60));
+            var produced = result.Payloads;
             var trafficSeconds = clock.Elapsed.TotalSeconds;
-            result.Payloads = produced;
             result.ProducedPayloadsPerSec = produced / trafficSeconds;
             result.PointsPerSec = result.Points / trafficSeconds;
             var drain = Stopwatch.StartNew();
@@ -271,6 +265,106 @@ public static class LoadTest
             {
             }
         }
+    }
+
+    private static async Task<long> ProduceAsync(string brokers, List<TopicPartition> partitions, WorkloadOptions workload, LoadTestOptions options,
+        Stopwatch clock, LoadTestResult result, Action<long> onMessage, CancellationToken cancellationToken)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+        {
+            BootstrapServers = brokers,
+            Acks = Acks.All,
+            LingerMs = 5,
+            BatchSize = 1 << 20,
+            CompressionType = CompressionType.None,
+        }).SetLogHandler((_, _) => { }).Build();
+        using var generator = new WorkloadGenerator(workload);
+        var frame = new ArrayBufferWriter<byte>(1 << 16);
+        long produced = 0;
+        while (clock.Elapsed < options.Duration && generator.TryNext(frame, out var payload))
+        {
+            var key = new byte[PayloadFormat.KeyLength];
+            PayloadFormat.WriteKey(key, payload.OrgId);
+            var message = new Message<byte[], byte[]> { Key = key, Value = frame.WrittenSpan.ToArray() };
+            frame.ResetWrittenCount();
+            while (true)
+            {
+                try
+                {
+                    producer.Produce(partitions[(int)(produced % partitions.Count)], message);
+                    break;
+                }
+                catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    producer.Poll(TimeSpan.FromMilliseconds(10));
+                }
+            }
+
+            produced++;
+            result.Points += payload.PointCount;
+            var due = TimeSpan.FromSeconds(produced / options.PayloadsPerSecond) - clock.Elapsed;
+            if (due > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(due, cancellationToken);
+            }
+
+            onMessage(produced);
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(60));
+        return produced;
+    }
+
+    /// <summary>
+    /// Runs <c>tailor gen --to-kafka</c> with the load test's workload, stops it with SIGTERM after the
+    /// duration (it flushes and prints its summary), and returns the payloads and points it produced.
+    /// </summary>
+    private static async Task<(long Payloads, long Points)> GenToKafkaAsync(string program, string brokers, string[] topics, WorkloadOptions workload,
+        LoadTestOptions options, Action everySecond, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[]
+        {
+            "exec", program, "gen", "--to-kafka", brokers, "--topics", string.Join(',', topics),
+            "--points", "1000000000000", "--series", workload.Series.ToString(CultureInfo.InvariantCulture),
+            "--orgs", workload.Orgs.ToString(CultureInfo.InvariantCulture), "--seed", workload.Seed.ToString(CultureInfo.InvariantCulture),
+            "--start", workload.StartTime.ToString(CultureInfo.InvariantCulture),
+            "--rate", options.PayloadsPerSecond.ToString(CultureInfo.InvariantCulture), "--json",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var gen = Process.Start(start) ?? throw new InvalidOperationException("tailor gen did not start.");
+        var output = gen.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = gen.StandardError.ReadToEndAsync(cancellationToken);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < options.Duration && !gen.HasExited)
+        {
+            everySecond();
+            await Task.Delay(100, cancellationToken);
+        }
+
+        if (!gen.HasExited)
+        {
+            using var term = Process.Start("kill", ["-TERM", gen.Id.ToString(CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync(cancellationToken);
+        }
+
+        while (!gen.HasExited)
+        {
+            everySecond();
+            await Task.Delay(100, cancellationToken);
+        }
+
+        var text = await output;
+        if (gen.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"tailor gen --to-kafka exited {gen.ExitCode}: {await error}");
+        }
+
+        using var summary = JsonDocument.Parse(text);
+        return (summary.RootElement.GetProperty("payloads").GetInt64(), summary.RootElement.GetProperty("points").GetInt64());
     }
 
     private static LoadSample Sample(int second, long produced, SinkEngine sink)

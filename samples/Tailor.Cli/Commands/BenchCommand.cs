@@ -3,7 +3,7 @@ using Tailor.Benchmarks.Format;
 
 namespace Tailor.Cli.Commands;
 
-/// <summary><c>tailor bench (format|compaction|sink)</c>: side-by-side throughput figures as JSON.</summary>
+/// <summary><c>tailor bench (format|compaction|sink|load)</c>: side-by-side throughput figures as JSON.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -15,10 +15,62 @@ internal static class BenchCommand
             Examples:
               tailor bench format --json
               tailor bench format --points 500000 --iterations 3
+              tailor bench load --rate 4000 --seconds 30 --json
             """);
         command.Add(Format());
         command.Add(Compaction());
         command.Add(Sink());
+        command.Add(Load());
+        return command;
+    }
+
+    private static Command Load()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var rate = new Option<double>("--rate") { Description = "Payloads per second offered (default 4000: ten times the demo's).", DefaultValueFactory = _ => 4000 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds of traffic (default 30).", DefaultValueFactory = _ => 30 };
+        var command = new Command("load", """
+            The load test: 'tailor gen --to-kafka' offers traffic at a fixed rate to an embedded cluster (16
+            partitions over two topics), one sink worker consumes it into a local store, then every window
+            with input is compacted and verified, and every produced point must be in its window's job.
+            Prints the lag, buffered bytes and paused partitions per second and the compaction stage
+            timings; exits 3 when a point is missing, different or unaccounted for. See docs/load-test.md.
+            """)
+        {
+            json,
+            rate,
+            seconds,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(rate) is <= 0 or > 1_000_000 || parse.GetValue(seconds) is <= 0 or > 3600)
+            {
+                throw new CliException("--rate must be above 0 and at most 1,000,000 payloads/s, --seconds above 0 and at most 3600.", ExitCodes.BadArguments);
+            }
+
+            var result = await Tailor.Benchmarks.Load.LoadTest.RunAsync(
+                new Tailor.Benchmarks.Load.LoadTestOptions
+                {
+                    PayloadsPerSecond = parse.GetValue(rate),
+                    Duration = TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                    TailorProgram = typeof(BenchCommand).Assembly.Location,
+                },
+                Console.Error, cancellationToken);
+            var accounted = result.Missing == 0 && result.Different == 0 && result.CompactedPointsIn == result.Points;
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(result);
+            }
+            else
+            {
+                Console.WriteLine($"offered / produced   {result.OfferedPayloadsPerSec:N0} / {result.ProducedPayloadsPerSec:N0} payloads/s ({result.PointsPerSec / 1e6:F2} M points/s)");
+                Console.WriteLine($"sink                 {result.SinkPayloadsPerSec:N0} payloads/s, max lag {result.MaxLag:N0}, drained {result.DrainSeconds:F1} s after the producer stopped");
+                Console.WriteLine($"compaction           {result.CompactionJobs} jobs in {result.CompactionSeconds:F1} s ({result.CompactionPointsPerSec / 1e6:F2} M decoded points/s)");
+                Console.WriteLine($"accounting           {result.Points:N0} produced, {result.CompactedPointsIn:N0} in their jobs, {result.Missing:N0} missing, {result.Different:N0} different");
+            }
+
+            return accounted ? ExitCodes.Success : ExitCodes.VerifyMismatch;
+        });
         return command;
     }
 
