@@ -143,6 +143,25 @@ public sealed class ToolCommandTests
     }
 
     [Fact]
+    public async Task Bench_load_drives_tailor_gen_through_one_sink_worker_and_accounts_for_every_point()
+    {
+        var run = await TailorRun.RunAsync("bench", "load", "--rate", "300", "--seconds", "3", "--json");
+        var load = run.Json();
+        Assert.True(run.Code == 0, run.ToString());
+        Assert.True(load.GetProperty("payloads").GetInt64() > 0);
+        Assert.True(load.GetProperty("points").GetInt64() > 0);
+        Assert.Equal(load.GetProperty("points").GetInt64(), load.GetProperty("compacted_points_in").GetInt64());
+        Assert.Equal(0, load.GetProperty("missing").GetInt64());
+        Assert.Equal(0, load.GetProperty("different").GetInt64());
+        Assert.True(load.GetProperty("expected").GetInt64() > 0);
+        Assert.NotEmpty(load.GetProperty("samples").EnumerateArray());
+
+        var bad = await TailorRun.RunAsync("bench", "load", "--rate", "0");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--rate must be above 0", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Every_command_explains_itself_with_examples()
     {
         foreach (var command in new[] { "demo", "sink", "gen", "plan", "compact", "worker", "verify", "inspect", "read", "bench" })
