@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Confluent.Kafka;
 using Tailor.Testing;
 
@@ -147,34 +146,3 @@ internal sealed class GroupWatch : IDisposable
     }
 }
 
-/// <summary>Waits on conditions, re-checked every few milliseconds, never for a fixed time.</summary>
-internal static class Waiting
-{
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what, Func<string>? describe = null)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what}: not reached within {timeout}. {describe?.Invoke()}");
-            }
-
-            await Task.Delay(25);
-        }
-    }
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? describe = null)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (watch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what}: not reached within {timeout}. {describe?.Invoke()}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-}

@@ -1,4 +1,5 @@
 using Tailor.Storage;
+using Tailor.Testing;
 
 namespace Tailor.GameDays.Tests.Kit;
 

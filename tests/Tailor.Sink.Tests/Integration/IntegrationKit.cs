@@ -22,37 +22,6 @@ public sealed class SinkIntegrationCollection
     public const string Name = "Sink integration";
 }
 
-/// <summary>Waits on conditions (re-checked every few milliseconds), never for a fixed time.</summary>
-internal static class Waiting
-{
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what, Func<string>? describe = null)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what}: not reached within {timeout}. {describe?.Invoke()}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? describe = null)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (watch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what}: not reached within {timeout}. {describe?.Invoke()}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-}
 
 /// <summary>Settings the integration tests share: short sessions (a mock rebalance round lasts the session minus 1 s), fast rotation.</summary>
 internal static class IntegrationSettings
