@@ -161,7 +161,7 @@ public static class LoadTest
                 using var watermarks = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "tailor-load-watermarks" })
                     .SetLogHandler((_, _) => { }).Build();
                 long Produced() => partitions.Sum(tp => watermarks.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(5)).High.Value);
-                var (payloads, points) = await GenToKafkaAsync(program, cluster.BootstrapServers, topics, workload, options,
+                var (payloads, points) = await GenToKafkaAsync(program, cluster.BootstrapServers, topics, workload, options, Produced, clock,
                     () =>
                     {
                         if (clock.Elapsed.TotalSeconds >= nextSample)
@@ -320,7 +320,7 @@ public static class LoadTest
     /// duration (it flushes and prints its summary), and returns the payloads and points it produced.
     /// </summary>
     private static async Task<(long Payloads, long Points)> GenToKafkaAsync(string program, string brokers, string[] topics, WorkloadOptions workload,
-        LoadTestOptions options, Action everySecond, CancellationToken cancellationToken)
+        LoadTestOptions options, Func<long> produced, Stopwatch traffic, Action everySecond, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[]
@@ -338,8 +338,22 @@ public static class LoadTest
         using var gen = Process.Start(start) ?? throw new InvalidOperationException("tailor gen did not start.");
         var output = gen.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = gen.StandardError.ReadToEndAsync(cancellationToken);
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < options.Duration && !gen.HasExited)
+        // The traffic period starts with the first payload, not with the process: starting the
+        // program and reaching the brokers takes seconds on a busy machine.
+        var starting = Stopwatch.StartNew();
+        while (produced() == 0 && !gen.HasExited)
+        {
+            if (starting.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                gen.Kill();
+                throw new InvalidOperationException($"tailor gen --to-kafka produced nothing in 2 minutes: {await error}");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        traffic.Restart();
+        while (traffic.Elapsed < options.Duration && !gen.HasExited)
         {
             everySecond();
             await Task.Delay(100, cancellationToken);
