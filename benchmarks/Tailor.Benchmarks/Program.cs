@@ -17,23 +17,6 @@ switch (args)
             return 0;
         }
 
-    case ["load", .. var loadArgs]:
-        {
-            // load [payloads/s] [seconds]
-            var rate = loadArgs is [var r, ..] ? double.Parse(r, CultureInfo.InvariantCulture) : 4_000;
-            var seconds = loadArgs is [_, var s, ..] ? double.Parse(s, CultureInfo.InvariantCulture) : 30;
-            var result = await Tailor.Benchmarks.Load.LoadTest.RunAsync(
-                new Tailor.Benchmarks.Load.LoadTestOptions { PayloadsPerSecond = rate, Duration = TimeSpan.FromSeconds(seconds) }, Console.Error);
-            Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-            var accounted = result.Missing == 0 && result.Different == 0 && result.CompactedPointsIn == result.Points;
-            if (!accounted)
-            {
-                Console.Error.WriteLine($"NOT ACCOUNTED FOR: {result.Points:N0} points produced, {result.CompactedPointsIn:N0} compacted, {result.Missing:N0} missing, {result.Different:N0} different");
-            }
-
-            return accounted ? 0 : 3;
-        }
-
     default:
         BenchmarkSwitcher.FromAssembly(typeof(Tailor.Benchmarks.Codecs.CodecBenchmarkBase).Assembly).Run(args);
         return 0;

@@ -1,11 +1,9 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Text.Json;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
 using Tailor.Compaction;
-using Tailor.Format.Payloads;
 using Tailor.Format.Workload;
 using Tailor.Sink;
 using Tailor.Sink.Kafka;
@@ -32,11 +30,10 @@ public sealed class LoadTestOptions
     public long BufferBudgetBytes { get; init; } = 128L << 20;
 
     /// <summary>
-    /// The <c>tailor</c> program (its .dll): when set, the traffic comes from a <c>tailor gen --to-kafka</c>
-    /// child process with the same workload, stopped with SIGTERM after <see cref="Duration"/>; when null
-    /// (default), the same generator produces in this process.
+    /// The <c>tailor</c> program (its .dll): the traffic comes from a <c>tailor gen --to-kafka</c> child
+    /// process, stopped with SIGTERM after <see cref="Duration"/>. Required.
     /// </summary>
-    public string? TailorProgram { get; init; }
+    public required string TailorProgram { get; init; }
 
     /// <summary>Compaction's memory budget. Default 512 MiB.</summary>
     public long CompactionMemoryBytes { get; init; } = 512L << 20;
@@ -154,32 +151,17 @@ public static class LoadTest
             var workload = new WorkloadOptions { Seed = 3, Series = options.Series, Orgs = 2000, StartTime = start };
             var clock = Stopwatch.StartNew();
             var nextSample = 1;
-            progress?.WriteLine($"offering {options.PayloadsPerSecond:N0} payloads/s for {options.Duration.TotalSeconds:F0} s"
-                + (options.TailorProgram is null ? " from this process..." : " from tailor gen --to-kafka..."));
-            if (options.TailorProgram is { } program)
+            progress?.WriteLine($"offering {options.PayloadsPerSecond:N0} payloads/s for {options.Duration.TotalSeconds:F0} s from tailor gen --to-kafka...");
+            using (var watermarks = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "tailor-load-watermarks" })
+                .SetLogHandler((_, _) => { }).Build())
             {
-                using var watermarks = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "tailor-load-watermarks" })
-                    .SetLogHandler((_, _) => { }).Build();
                 long Produced() => partitions.Sum(tp => watermarks.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(5)).High.Value);
-                var (payloads, points) = await GenToKafkaAsync(program, cluster.BootstrapServers, topics, workload, options, Produced, clock,
+                (result.Payloads, result.Points) = await GenToKafkaAsync(options.TailorProgram, cluster.BootstrapServers, topics, workload, options, Produced, clock,
                     () =>
                     {
                         if (clock.Elapsed.TotalSeconds >= nextSample)
                         {
                             result.Samples.Add(Sample(nextSample++, Produced(), sink));
-                        }
-                    }, cancellationToken);
-                result.Payloads = payloads;
-                result.Points = points;
-            }
-            else
-            {
-                result.Payloads = await ProduceAsync(cluster.BootstrapServers, partitions, workload, options, clock, result,
-                    produced =>
-                    {
-                        if (clock.Elapsed.TotalSeconds >= nextSample)
-                        {
-                            result.Samples.Add(Sample(nextSample++, produced, sink));
                         }
                     }, cancellationToken);
             }
@@ -265,54 +247,6 @@ public static class LoadTest
             {
             }
         }
-    }
-
-    private static async Task<long> ProduceAsync(string brokers, List<TopicPartition> partitions, WorkloadOptions workload, LoadTestOptions options,
-        Stopwatch clock, LoadTestResult result, Action<long> onMessage, CancellationToken cancellationToken)
-    {
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
-        {
-            BootstrapServers = brokers,
-            Acks = Acks.All,
-            LingerMs = 5,
-            BatchSize = 1 << 20,
-            CompressionType = CompressionType.None,
-        }).SetLogHandler((_, _) => { }).Build();
-        using var generator = new WorkloadGenerator(workload);
-        var frame = new ArrayBufferWriter<byte>(1 << 16);
-        long produced = 0;
-        while (clock.Elapsed < options.Duration && generator.TryNext(frame, out var payload))
-        {
-            var key = new byte[PayloadFormat.KeyLength];
-            PayloadFormat.WriteKey(key, payload.OrgId);
-            var message = new Message<byte[], byte[]> { Key = key, Value = frame.WrittenSpan.ToArray() };
-            frame.ResetWrittenCount();
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(partitions[(int)(produced % partitions.Count)], message);
-                    break;
-                }
-                catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(10));
-                }
-            }
-
-            produced++;
-            result.Points += payload.PointCount;
-            var due = TimeSpan.FromSeconds(produced / options.PayloadsPerSecond) - clock.Elapsed;
-            if (due > TimeSpan.FromMilliseconds(1))
-            {
-                await Task.Delay(due, cancellationToken);
-            }
-
-            onMessage(produced);
-        }
-
-        producer.Flush(TimeSpan.FromSeconds(60));
-        return produced;
     }
 
     /// <summary>
