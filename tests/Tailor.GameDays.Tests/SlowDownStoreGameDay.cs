@@ -1,6 +1,5 @@
 using Tailor.GameDays.Tests.Kit;
 using Tailor.Sink;
-using Tailor.Sink.Kafka;
 using Tailor.Storage;
 using Tailor.Testing;
 using Xunit.Abstractions;
@@ -43,27 +42,8 @@ public sealed class SlowDownStoreGameDay(KafkaClusterFixture kafka, S3rverFixtur
         // From here on, a fifth of the store's answers are 503 Slow Down.
         proxy.SlowDownShare = Share;
         var faultsFrom = figures.Clock.Elapsed;
-        var kafkaOptions = new KafkaPayloadSourceOptions
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            Topics = topics,
-            GroupId = group,
-            SessionTimeout = TimeSpan.FromSeconds(3),
-            HeartbeatInterval = TimeSpan.FromSeconds(1),
-            MaxPollInterval = TimeSpan.FromSeconds(60),
-            FetchWaitMax = TimeSpan.FromMilliseconds(100),
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-        };
-        SinkOptions Engine() => new()
-        {
-            ShardMap = map,
-            MaxSegmentAge = TimeSpan.FromSeconds(2),
-            MaxSegmentPayloads = 400,
-            CommitInterval = TimeSpan.FromMilliseconds(200),
-            RevocationDeadline = TimeSpan.FromSeconds(15),
-            StopDeadline = TimeSpan.FromSeconds(60),
-            BufferBudgetBytes = 64L << 20,
-        };
+        var kafkaOptions = InProcessSinkWorker.KafkaOptions(kafka.BootstrapServers, topics, group, TimeSpan.FromSeconds(60));
+        SinkOptions Engine() => InProcessSinkWorker.EngineOptions(map, 64L << 20);
         var workers = new[]
         {
             new InProcessSinkWorker("sink-1", kafkaOptions, Engine(), throughProxy, figures.Clock, logs),

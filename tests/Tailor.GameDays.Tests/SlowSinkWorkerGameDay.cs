@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Tailor.GameDays.Tests.Kit;
 using Tailor.Sink;
-using Tailor.Sink.Kafka;
 using Tailor.Storage;
 using Tailor.Testing;
 using Xunit.Abstractions;
@@ -39,27 +38,8 @@ public sealed class SlowSinkWorkerGameDay(KafkaClusterFixture kafka, ITestOutput
         var logs = new FiguresLogs(figures);
         figures.Log($"workload: {workload.Frames.Count} payloads, {workload.Points} points; the slow worker's store adds {Latency.TotalSeconds}–{(Latency + Jitter).TotalSeconds} s to every call");
 
-        var kafkaOptions = new KafkaPayloadSourceOptions
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            Topics = topics,
-            GroupId = group,
-            SessionTimeout = TimeSpan.FromSeconds(3),
-            HeartbeatInterval = TimeSpan.FromSeconds(1),
-            MaxPollInterval = TimeSpan.FromSeconds(30),
-            FetchWaitMax = TimeSpan.FromMilliseconds(100),
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-        };
-        SinkOptions Engine() => new()
-        {
-            ShardMap = map,
-            MaxSegmentAge = TimeSpan.FromSeconds(2),
-            MaxSegmentPayloads = 400,
-            CommitInterval = TimeSpan.FromMilliseconds(200),
-            RevocationDeadline = TimeSpan.FromSeconds(15),
-            StopDeadline = TimeSpan.FromSeconds(60),
-            BufferBudgetBytes = 1L << 20,
-        };
+        var kafkaOptions = InProcessSinkWorker.KafkaOptions(kafka.BootstrapServers, topics, group, TimeSpan.FromSeconds(30));
+        SinkOptions Engine() => InProcessSinkWorker.EngineOptions(map, 1L << 20);
         await using var fast = new InProcessSinkWorker("fast", kafkaOptions, Engine(), store, figures.Clock, logs);
         await using var slow = new InProcessSinkWorker("slow", kafkaOptions, Engine(), slowStore, figures.Clock, logs);
         InProcessSinkWorker[] workers = [fast, slow];

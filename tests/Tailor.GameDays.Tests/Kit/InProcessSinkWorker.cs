@@ -32,6 +32,31 @@ internal sealed class InProcessSinkWorker : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>The game days' consumer settings: short sessions so a lost member is noticed in seconds.</summary>
+    public static KafkaPayloadSourceOptions KafkaOptions(string brokers, string[] topics, string group, TimeSpan maxPollInterval) => new()
+    {
+        BootstrapServers = brokers,
+        Topics = topics,
+        GroupId = group,
+        SessionTimeout = TimeSpan.FromSeconds(3),
+        HeartbeatInterval = TimeSpan.FromSeconds(1),
+        MaxPollInterval = maxPollInterval,
+        FetchWaitMax = TimeSpan.FromMilliseconds(100),
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+    };
+
+    /// <summary>The game days' engine settings: segments rotate every 2 s or 400 payloads, commits every 200 ms.</summary>
+    public static SinkOptions EngineOptions(ShardMap map, long bufferBudgetBytes) => new()
+    {
+        ShardMap = map,
+        MaxSegmentAge = TimeSpan.FromSeconds(2),
+        MaxSegmentPayloads = 400,
+        CommitInterval = TimeSpan.FromMilliseconds(200),
+        RevocationDeadline = TimeSpan.FromSeconds(15),
+        StopDeadline = TimeSpan.FromSeconds(60),
+        BufferBudgetBytes = bufferBudgetBytes,
+    };
+
     public SinkEngine Engine { get; }
 
     public Task Run { get; }
