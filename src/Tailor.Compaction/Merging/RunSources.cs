@@ -101,12 +101,42 @@ internal sealed unsafe class MemoryRunSource : RunSource
 
     public override void MoveNext() => Seek(_end);
 
-    /// <summary>Sorts the thread's runs by series key, first timestamp and newest intake.</summary>
-    /// <remarks>Runs are sorted directly (they are few next to the series a long job accumulates).</remarks>
+    /// <summary>Sorts the thread's runs by series key, first timestamp, newest intake, then read order.</summary>
+    /// <remarks>
+    /// Each run's sort key is copied once into a flat entry (its series key comes from the table, a
+    /// cache miss per run) and the entries are sorted with an inlined comparison; the runs are then
+    /// gathered in that order. Sorting the runs with a comparer that looks the key up would pay the
+    /// miss and an indirect call per comparison.
+    /// </remarks>
     public static void SortRuns(SeriesReader reader)
     {
         var runs = reader.Buffer.Runs;
-        new Span<Run>(runs.Pointer, checked((int)runs.Count)).Sort(new ByKey(reader.Table));
+        var count = runs.Count;
+        if (count < 2)
+        {
+            return;
+        }
+
+        var table = reader.Table;
+        var entries = reader.SortEntries;
+        entries.Clear();
+        var span = entries.Reserve(checked((int)count));
+        for (long i = 0; i < count; i++)
+        {
+            ref var run = ref runs[i];
+            span[(int)i] = new RunSortEntry(table[run.Series].Key, run.FirstTimestamp, run.Intake, run.Start, (int)i);
+        }
+
+        span.Sort();
+        var sorted = reader.SortScratch;
+        sorted.Clear();
+        var target = sorted.Reserve((int)count);
+        for (var i = 0; i < span.Length; i++)
+        {
+            target[i] = runs[span[i].Index];
+        }
+
+        target.CopyTo(new Span<Run>(runs.Pointer, (int)count));
     }
 
     private void Seek(long index)
@@ -129,26 +159,38 @@ internal sealed unsafe class MemoryRunSource : RunSource
         _end = end;
     }
 
-    private readonly struct ByKey(SeriesTable table) : IComparer<Run>
+}
+
+/// <summary>One run's sort key, flat: series key, first timestamp, newest intake first, then read order.</summary>
+internal readonly struct RunSortEntry(CompactKey key, long first, long intake, long start, int index) : IComparable<RunSortEntry>
+{
+    private readonly CompactKey _key = key;
+    private readonly long _first = first;
+    private readonly long _intake = intake;
+    private readonly long _start = start;
+
+    /// <summary>The run's index before sorting.</summary>
+    public int Index { get; } = index;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public int CompareTo(RunSortEntry other)
     {
-        public int Compare(Run x, Run y)
+        var byKey = _key.CompareTo(other._key);
+        if (byKey != 0)
         {
-            if (x.Series != y.Series)
-            {
-                return table[x.Series].Key.CompareTo(table[y.Series].Key);
-            }
-
-            if (x.FirstTimestamp != y.FirstTimestamp)
-            {
-                return x.FirstTimestamp < y.FirstTimestamp ? -1 : 1;
-            }
-
-            if (x.Intake != y.Intake)
-            {
-                return x.Intake > y.Intake ? -1 : 1;
-            }
-
-            return x.Start.CompareTo(y.Start);
+            return byKey;
         }
+
+        if (_first != other._first)
+        {
+            return _first < other._first ? -1 : 1;
+        }
+
+        if (_intake != other._intake)
+        {
+            return _intake > other._intake ? -1 : 1;
+        }
+
+        return _start.CompareTo(other._start);
     }
 }

@@ -129,7 +129,7 @@ internal sealed class JobInput : IDisposable
                         }
                     },
                     cancellationToken,
-                    TaskCreationOptions.None,
+                    TaskCreationOptions.LongRunning,
                     TaskScheduler.Default);
             }
 
@@ -188,7 +188,7 @@ internal sealed class JobInput : IDisposable
         // what is left of the share. Buffers grow by half, so spill at two thirds of it, and never
         // for less than 4 MiB of runs, or a table larger than the share would spill every payload.
         var limit = Math.Max(4L << 20, (share - reader.Table.Bytes) * 2 / 3);
-        if (reader.Buffer.UsedBytes < limit)
+        if (reader.UsedBytes < limit)
         {
             return;
         }
@@ -200,9 +200,6 @@ internal sealed class JobInput : IDisposable
             _spills.Add(spill);
         }
 
-        reader.Buffer.Timestamps.Trim(1 << 16);
-        reader.Buffer.Values.Trim(1 << 16);
-        reader.Buffer.Runs.Trim(1 << 12);
         Interlocked.Add(ref _spillBytes, spill.Bytes);
         Interlocked.Add(ref _spillTicks, Stopwatch.GetTimestamp() - started);
         CompactionMetrics.Spills.Add(1);

@@ -38,10 +38,19 @@ internal sealed class SeriesReader : IDisposable
 
     public RunBuffer Buffer { get; } = new();
 
+    /// <summary>Scratch for sorting the runs (<see cref="Merging.MemoryRunSource.SortRuns"/>).</summary>
+    public Memory.NativeBuffer<Merging.RunSortEntry> SortEntries { get; } = new(256);
+
+    /// <summary>Scratch for sorting the runs: the runs in their new order.</summary>
+    public Memory.NativeBuffer<Run> SortScratch { get; } = new(256);
+
     public ref ReadCounts Counts => ref _counts;
 
+    /// <summary>Bytes the runs and points in memory need, the scratch to sort the runs at a spill included.</summary>
+    public long UsedBytes => Buffer.UsedBytes + (Buffer.Runs.Count * (System.Runtime.CompilerServices.Unsafe.SizeOf<Merging.RunSortEntry>() + System.Runtime.CompilerServices.Unsafe.SizeOf<Run>()));
+
     /// <summary>Native bytes this thread holds (points, runs, series table).</summary>
-    public long Bytes => Buffer.Bytes + Table.Bytes;
+    public long Bytes => Buffer.Bytes + Table.Bytes + SortEntries.Bytes + SortScratch.Bytes;
 
     /// <summary>Decodes every record the cursor returns; calls <paramref name="afterPayload"/> after each payload (the spill check).</summary>
     public void Read(SegmentRecordCursor cursor, Action<SeriesReader> afterPayload)
@@ -69,6 +78,8 @@ internal sealed class SeriesReader : IDisposable
         _decoder.Dispose();
         Table.Dispose();
         Buffer.Dispose();
+        SortEntries.Dispose();
+        SortScratch.Dispose();
     }
 
     private bool Decode(ref PayloadReader payload)

@@ -15,6 +15,9 @@ internal struct ColumnPlan
     /// <summary>The common divisor of every value's difference from the reference (1 when none).</summary>
     public ulong Divisor;
 
+    /// <summary>Dividing by <see cref="Divisor"/> without a division: shift out its factors of two, then multiply by this.</summary>
+    public ExactDivisor Exact;
+
     /// <summary>The packed width in bits, 0 .. 64.</summary>
     public int Width;
 
@@ -26,6 +29,42 @@ internal struct ColumnPlan
 
     /// <summary>An upper bound of the encoded length in bytes (exact except for exception position varints).</summary>
     public int MaxBytes;
+}
+
+/// <summary>
+/// Division by a fixed divisor of numbers known to be its multiples, as a shift and a multiplication:
+/// a 64-bit division costs tens of cycles, and the encoder divides every value of a column.
+/// </summary>
+/// <remarks>
+/// For d = 2^k * o with o odd, x / d = (x >> k) * o^-1 mod 2^64 whenever d divides x, signed or
+/// unsigned (two's complement). The inverse comes from Newton's iteration, each step doubling the
+/// correct low bits (an odd o is its own inverse mod 8).
+/// </remarks>
+internal readonly struct ExactDivisor
+{
+    private readonly int _shift;
+    private readonly ulong _inverse;
+
+    public ExactDivisor(ulong divisor)
+    {
+        _shift = BitOperations.TrailingZeroCount(divisor);
+        ulong odd = divisor >> _shift;
+        ulong inverse = odd;
+        for (int i = 0; i < 5; i++)
+        {
+            inverse = unchecked(inverse * (2 - (odd * inverse)));
+        }
+
+        _inverse = inverse;
+    }
+
+    /// <summary>x / divisor for an x the divisor divides.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong Divide(ulong x) => unchecked((x >> _shift) * _inverse);
+
+    /// <summary>x / divisor for a signed x the divisor divides.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public long Divide(long x) => unchecked((long)((ulong)(x >> _shift) * _inverse));
 }
 
 /// <summary>
@@ -65,7 +104,7 @@ internal static class IntegerColumn
             foreach (long x in values)
             {
                 ulong d = (ulong)(x - min);
-                if (d != 0)
+                if (d != 0 && d != g)
                 {
                     g = g == 0 ? d : Gcd(g, d);
                     if (g == 1)
@@ -78,6 +117,7 @@ internal static class IntegerColumn
             divisor = g;
         }
 
+        var exact = divisor > 1 ? new ExactDivisor(divisor) : default;
         Span<int> histogram = stackalloc int[65];
 
         // Candidate A: unsigned offsets from the minimum.
@@ -93,11 +133,11 @@ internal static class IntegerColumn
         {
             foreach (long x in values)
             {
-                histogram[64 - BitOperations.LeadingZeroCount((ulong)(x - min) / divisor)]++;
+                histogram[64 - BitOperations.LeadingZeroCount(exact.Divide((ulong)(x - min)))]++;
             }
         }
 
-        var best = new ColumnPlan { Reference = min, Divisor = divisor, ZigZag = false };
+        var best = new ColumnPlan { Reference = min, Divisor = divisor, Exact = exact, ZigZag = false };
         ChooseWidth(histogram, m, ref best);
 
         // Candidate B: zigzag offsets from a sampled median, which keeps rare low outliers (a counter
@@ -115,14 +155,13 @@ internal static class IntegerColumn
             }
             else
             {
-                long g = (long)divisor;
                 foreach (long x in values)
                 {
-                    histogram[64 - BitOperations.LeadingZeroCount(VarInt.ZigZag((x - median) / g))]++;
+                    histogram[64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(exact.Divide(x - median)))]++;
                 }
             }
 
-            var candidate = new ColumnPlan { Reference = median, Divisor = divisor, ZigZag = true };
+            var candidate = new ColumnPlan { Reference = median, Divisor = divisor, Exact = exact, ZigZag = true };
             ChooseWidth(histogram, m, ref candidate);
             if (candidate.MaxBytes < best.MaxBytes)
             {
@@ -293,10 +332,10 @@ internal static class IntegerColumn
         long d = unchecked(x - plan.Reference);
         if (plan.ZigZag)
         {
-            return VarInt.ZigZag(plan.Divisor == 1 ? d : d / (long)plan.Divisor);
+            return VarInt.ZigZag(plan.Divisor == 1 ? d : plan.Exact.Divide(d));
         }
 
-        return plan.Divisor == 1 ? (ulong)d : (ulong)d / plan.Divisor;
+        return plan.Divisor == 1 ? (ulong)d : plan.Exact.Divide((ulong)d);
     }
 
     /// <summary>Picks the width minimising packed bytes plus exception bytes; fills Width, ExceptionCount and MaxBytes.</summary>
