@@ -178,6 +178,7 @@ internal sealed class JobInput : IDisposable
 
         foreach (var spill in _spills)
         {
+            spill.Dispose();
             SpillFile.TryDelete(spill.Path);
         }
     }
