@@ -170,6 +170,50 @@ public sealed class LocalObjectStoreTests : IDisposable
         Assert.Equal(["hidden/object.bin"], (await ListAllAsync(store)).Select(i => i.Key));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Moving_a_file_in_stores_its_exact_bytes_and_consumes_it(bool otherVolume)
+    {
+        await using var store = new LocalObjectStore(_folder.Path);
+        await store.PutAsync("moved/part.tsf", Utf8("the previous object"));
+
+        // /dev/shm is a separate (memory) file system here: the move falls back to a copy into the store's temporary folder.
+        var sourceRoot = otherVolume && Directory.Exists("/dev/shm") ? "/dev/shm" : _folder.Path;
+        var source = Path.Combine(sourceRoot, $"tailor-move-{Guid.NewGuid():N}.bin");
+        var bytes = Bytes(3 << 20, 7);
+        await File.WriteAllBytesAsync(source, bytes);
+        try
+        {
+            var info = await store.MoveInAsync("moved/part.tsf", source);
+
+            Assert.Equal(bytes.Length, info.Size);
+            Assert.False(File.Exists(source));
+            var back = new byte[bytes.Length];
+            Assert.Equal(bytes.Length, await store.ReadAsync("moved/part.tsf", 0, back));
+            Assert.Equal(bytes, back);
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(_folder.Path, LocalObjectStore.TemporaryFolderName)));
+        }
+        finally
+        {
+            File.Delete(source);
+        }
+    }
+
+    [Fact]
+    public async Task Moving_a_file_in_under_a_bad_key_is_refused_and_leaves_the_file()
+    {
+        await using var store = new LocalObjectStore(_folder.Path);
+        var source = Path.Combine(_folder.Path, "outside.bin");
+        await File.WriteAllBytesAsync(source, [1, 2, 3]);
+
+        var error = await Assert.ThrowsAsync<ObjectStoreException>(() => store.MoveInAsync("../escape.bin", source));
+
+        Assert.Equal(ObjectStoreErrorKind.InvalidKey, error.Kind);
+        Assert.True(File.Exists(source));
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(_folder.Path)!, "escape.bin")));
+    }
+
     [Fact]
     public async Task Deleting_prunes_empty_folders()
     {

@@ -26,6 +26,7 @@ internal sealed class PartWriter : IAsyncDisposable
     private readonly string _folder;
     private readonly List<Task<PartInfo>> _uploads = [];
     private FileStream? _file;
+    private HashingWriteStream? _hashing;
     private StreamBufferWriter? _buffer;
     private SFileWriter? _writer;
     private string? _path;
@@ -78,6 +79,7 @@ internal sealed class PartWriter : IAsyncDisposable
     {
         _writer?.Dispose();
         _buffer?.Dispose();
+        _hashing?.Dispose();
         if (_file is not null)
         {
             await _file.DisposeAsync().ConfigureAwait(false);
@@ -97,7 +99,8 @@ internal sealed class PartWriter : IAsyncDisposable
     {
         _path = Path.Combine(_folder, $"part-{_part:D5}.tsf");
         _file = new FileStream(_path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
-        _buffer = new StreamBufferWriter(_file, 4 << 20, Memory.CompactionBuffers.Pool);
+        _hashing = new HashingWriteStream(_file);
+        _buffer = new StreamBufferWriter(_hashing, 4 << 20, Memory.CompactionBuffers.Pool);
         _writer = new SFileWriter(_buffer, new SFileWriterOptions
         {
             Codec = _options.Codec,
@@ -124,10 +127,12 @@ internal sealed class PartWriter : IAsyncDisposable
         var size = _file.Length;
         _file.Dispose();
         _file = null;
+        var sha256 = _hashing!.Finish();
+        _hashing = null;
         BytesWritten += size;
         var stats = footer.Stats;
         var part = new PartInfo(ObjectKeys.SeriesFile(_job.Shard, _job.Window.Start, _part++, _job.Generation), size, stats.SeriesCount,
-            stats.PointCount, stats.FirstKey.ToString(), stats.LastKey.ToString(), string.Empty);
+            stats.PointCount, stats.FirstKey.ToString(), stats.LastKey.ToString(), sha256);
         var path = _path!;
         _uploads.Add(Task.Run(() => UploadAsync(path, part, _cancellation)));
     }
@@ -137,8 +142,14 @@ internal sealed class PartWriter : IAsyncDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
+            if (_store is LocalObjectStore local)
+            {
+                // The part is already a file on local disk: move it into the store instead of writing it again.
+                await local.MoveInAsync(part.Key, path, cancellationToken).ConfigureAwait(false);
+                return part;
+            }
+
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
             var buffer = Memory.CompactionBuffers.Pool.Rent(1 << 20);
             try
             {
@@ -146,7 +157,6 @@ internal sealed class PartWriter : IAsyncDisposable
                 int n;
                 while ((n = await file.ReadAsync(buffer.AsMemory(0, 1 << 20), cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    hash.AppendData(buffer, 0, n);
                     await upload.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
                 }
 
@@ -157,15 +167,74 @@ internal sealed class PartWriter : IAsyncDisposable
                 Memory.CompactionBuffers.Pool.Return(buffer);
             }
 
-            return part with { Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) };
+            return part;
         }
         finally
         {
-            File.Delete(path);
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
             lock (_uploads)
             {
                 UploadTime += System.Diagnostics.Stopwatch.GetElapsedTime(started);
             }
         }
+    }
+}
+
+/// <summary>A write-only pass-through stream that hashes (SHA-256) what goes through it.</summary>
+internal sealed class HashingWriteStream(Stream inner) : Stream
+{
+    private readonly System.Security.Cryptography.IncrementalHash _hash =
+        System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => inner.Length;
+
+    public override long Position
+    {
+        get => inner.Position;
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>The hash of every byte written, lower-case hex; the stream is done.</summary>
+    public string Finish()
+    {
+        var hex = Convert.ToHexStringLower(_hash.GetHashAndReset());
+        _hash.Dispose();
+        return hex;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        _hash.AppendData(buffer);
+        inner.Write(buffer);
+    }
+
+    public override void Flush() => inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }
