@@ -352,8 +352,17 @@ internal static class IntegerColumn
         long bestBytes = (((long)m * top) + 7) >> 3;
         int bestWidth = top;
         int bestExceptions = 0;
+        int above = 0;
         for (int w = top - 1; w >= 0; w--)
         {
+            // Every value wider than w is an exception costing at least gapBytes + 1; that count only
+            // grows as w shrinks, so once it alone reaches the best total no narrower width can win.
+            above += histogram[w + 1];
+            if ((long)above * (gapBytes + 1) >= bestBytes)
+            {
+                break;
+            }
+
             long exceptionBytes = 0;
             int exceptions = 0;
             for (int b = w + 1; b <= top; b++)
