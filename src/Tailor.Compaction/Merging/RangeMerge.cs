@@ -27,11 +27,6 @@ internal static class RangeMerge
         var results = new Task<(TSink Sink, long Series, long Points, long Duplicates)>?[ranges];
         using var room = new SemaphoreSlim(parallelism + 1);
         var spills = input.Spills.ToArray();
-        foreach (var spill in spills)
-        {
-            spill.Map();
-        }
-
         var free = new ConcurrentBag<TSink>();
         var started = new SemaphoreSlim(0);
         var producer = Task.Run(

@@ -178,7 +178,6 @@ internal sealed class JobInput : IDisposable
 
         foreach (var spill in _spills)
         {
-            spill.Dispose();
             SpillFile.TryDelete(spill.Path);
         }
     }

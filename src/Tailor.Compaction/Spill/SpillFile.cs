@@ -1,64 +1,14 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using Tailor.Compaction.Memory;
 using Tailor.Compaction.Merging;
 using Tailor.Compaction.Reading;
 
 namespace Tailor.Compaction.Spill;
 
-/// <summary>
-/// A spill file, its sparse index (a series key and file offset every ~256 KiB), and, once
-/// <see cref="Map"/> is called, a read-only mapping of it that every merge range reads in place.
-/// </summary>
-internal sealed unsafe class SpillInfo : IDisposable
+/// <summary>A spill file and its sparse index (a series key and file offset every ~256 KiB).</summary>
+internal sealed record SpillInfo(string Path, long Bytes, CompactKey[] IndexKeys, long[] IndexOffsets)
 {
-    private MemoryMappedFile? _file;
-    private MemoryMappedViewAccessor? _view;
-    private byte* _pointer;
-
-    public SpillInfo(string path, long bytes, CompactKey[] indexKeys, long[] indexOffsets)
-    {
-        Path = path;
-        Bytes = bytes;
-        IndexKeys = indexKeys;
-        IndexOffsets = indexOffsets;
-    }
-
-    public string Path { get; }
-
-    public long Bytes { get; }
-
-    public CompactKey[] IndexKeys { get; }
-
-    public long[] IndexOffsets { get; }
-
-    /// <summary>The first byte of the mapped file (<see cref="Map"/> first).</summary>
-    public byte* Pointer => _pointer != null || Bytes == 0 ? _pointer : throw new InvalidOperationException($"The spill file {Path} is not mapped.");
-
-    /// <summary>
-    /// Maps the file for reading. The merge then reads runs where they lie in the page cache: no read
-    /// calls, no copy into a buffer and out again.
-    /// </summary>
-    public void Map()
-    {
-        if (_pointer != null || Bytes == 0)
-        {
-            return;
-        }
-
-        var length = new FileInfo(Path).Length;
-        if (length != Bytes)
-        {
-            throw new CompactionException($"The spill file {Path} holds {length} bytes, not the {Bytes} written: the local disk lost data.");
-        }
-
-        _file = MemoryMappedFile.CreateFromFile(Path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _pointer = pointer + _view.PointerOffset;
-    }
-
     /// <summary>The offset of the last indexed series whose key is at most <paramref name="key"/>.</summary>
     public long OffsetFor(in CompactKey key)
     {
@@ -80,25 +30,6 @@ internal sealed unsafe class SpillInfo : IDisposable
         }
 
         return best;
-    }
-
-    /// <summary>Unmaps the file (the caller deletes it).</summary>
-    public void Dispose()
-    {
-        if (_view is not null)
-        {
-            if (_pointer != null)
-            {
-                _view.SafeMemoryMappedViewHandle.ReleasePointer();
-                _pointer = null;
-            }
-
-            _view.Dispose();
-            _view = null;
-        }
-
-        _file?.Dispose();
-        _file = null;
     }
 }
 
@@ -205,18 +136,15 @@ internal static unsafe class SpillFile
     }
 }
 
-/// <summary>
-/// Reads the series of a mapped spill file in [lo, hi) one at a time; the runs it hands out point into
-/// the mapping, so nothing is copied.
-/// </summary>
+/// <summary>Reads the series of a spill file in [lo, hi) one at a time into reused native buffers.</summary>
 internal sealed unsafe class SpillRunSource : RunSource
 {
+    private readonly PooledFileReader _file;
+    private readonly NativeBuffer<long> _timestamps = new(1 << 14);
+    private readonly NativeBuffer<double> _values = new(1 << 14);
     private readonly NativeBuffer<RunView> _runs = new(64);
     private readonly CompactKey? _hi;
     private readonly string _path;
-    private readonly byte* _file;
-    private readonly long _length;
-    private long _position;
     private CompactKey _key;
     private bool _has;
 
@@ -224,9 +152,7 @@ internal sealed unsafe class SpillRunSource : RunSource
     {
         _path = spill.Path;
         _hi = hi;
-        _file = spill.Pointer;
-        _length = spill.Bytes;
-        _position = lo is { } start ? spill.OffsetFor(start) : 0;
+        _file = new PooledFileReader(spill.Path, lo is { } start ? spill.OffsetFor(start) : 0, 256 << 10);
         do
         {
             MoveNext();
@@ -248,13 +174,13 @@ internal sealed unsafe class SpillRunSource : RunSource
 
     public override void MoveNext()
     {
-        if (_position == _length)
+        Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
+        if (!_file.TryReadExactly(header[..SpillFile.SeriesHeaderLength]))
         {
             _has = false;
             return;
         }
 
-        var header = Take(SpillFile.SeriesHeaderLength);
         _key = new CompactKey(BinaryPrimitives.ReadUInt32LittleEndian(header), BinaryPrimitives.ReadUInt64LittleEndian(header[4..]),
             BinaryPrimitives.ReadUInt64LittleEndian(header[12..]));
         if (_hi is { } hi && _key.CompareTo(hi) >= 0)
@@ -265,29 +191,40 @@ internal sealed unsafe class SpillRunSource : RunSource
 
         var runCount = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
         _runs.Clear();
+        _timestamps.Clear();
+        _values.Clear();
         for (var r = 0; r < runCount; r++)
         {
-            var run = Take(SpillFile.RunHeaderLength);
-            var count = BinaryPrimitives.ReadInt32LittleEndian(run[24..]);
-            if (count < 0)
+            if (!_file.TryReadExactly(header))
             {
-                throw Damaged();
+                throw new CompactionException($"The spill file {_path} ends early: the local disk lost data.");
             }
 
-            var timestamps = (long*)(_file + _position);
-            Take(count * 8L);
-            var values = (double*)(_file + _position);
-            Take(count * 8L);
+            var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
+            var ts = _timestamps.Reserve(count);
+            _file.TryReadExactly(MemoryMarshal.AsBytes(ts));
+            var values = _values.Reserve(count);
+            _file.TryReadExactly(MemoryMarshal.AsBytes(values));
             _runs.Add(new RunView
             {
                 Count = count,
-                Intake = BinaryPrimitives.ReadInt64LittleEndian(run),
-                First = BinaryPrimitives.ReadInt64LittleEndian(run[8..]),
-                Last = BinaryPrimitives.ReadInt64LittleEndian(run[16..]),
-                Sorted = run[28] != 0,
-                Timestamps = timestamps,
-                Values = values,
+                Intake = BinaryPrimitives.ReadInt64LittleEndian(header),
+                First = BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
+                Last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]),
+                Sorted = header[28] != 0,
+                Timestamps = (long*)_timestamps.Count, // offsets for now: the buffers may still grow
+                Values = (double*)_values.Count,
             });
+            _timestamps.Count += count;
+            _values.Count += count;
+        }
+
+        // Turn the offsets into pointers now that the buffers are final for this series.
+        for (long i = 0; i < _runs.Count; i++)
+        {
+            ref var run = ref _runs[i];
+            run.Timestamps = _timestamps.Pointer + (long)run.Timestamps;
+            run.Values = _values.Pointer + (long)run.Values;
         }
 
         _has = true;
@@ -295,22 +232,10 @@ internal sealed unsafe class SpillRunSource : RunSource
 
     public override void Dispose()
     {
+        _file.Dispose();
+        _timestamps.Dispose();
+        _values.Dispose();
         _runs.Dispose();
         base.Dispose();
     }
-
-    /// <summary>Steps over <paramref name="length"/> bytes and returns the header part of them.</summary>
-    private ReadOnlySpan<byte> Take(long length)
-    {
-        if (length > _length - _position)
-        {
-            throw Damaged();
-        }
-
-        var span = new ReadOnlySpan<byte>(_file + _position, (int)Math.Min(length, SpillFile.RunHeaderLength));
-        _position += length;
-        return span;
-    }
-
-    private CompactionException Damaged() => new($"The spill file {_path} ends early: the local disk lost data.");
 }
