@@ -40,8 +40,8 @@ internal sealed record SpillInfo(string Path, long Bytes, CompactKey[] IndexKeys
 /// </summary>
 /// <remarks>
 /// Layout, little-endian: per series a 24-byte header (org u32, metric u64, context u64, run count
-/// u32), then per run a 32-byte header (intake i64, first i64, last i64, count i32, sorted u8, 3 zero
-/// bytes) followed by count × i64 timestamps and count × f64 values. Local and transient: never
+/// u32), then per run a 32-byte header (intake i64, first i64, last i64, count i32, sorted u8, regular u8, 2 zero
+/// bytes) followed by count × i64 timestamps (left out when regular: see <see cref="IsRegular"/>) and count × f64 values. Local and transient: never
 /// shipped, so no version or checksum.
 /// </remarks>
 internal static unsafe class SpillFile
@@ -95,10 +95,17 @@ internal static unsafe class SpillFile
                     BinaryPrimitives.WriteInt64LittleEndian(header[8..], run.FirstTimestamp);
                     BinaryPrimitives.WriteInt64LittleEndian(header[16..], run.LastTimestamp);
                     BinaryPrimitives.WriteInt32LittleEndian(header[24..], run.Count);
+                    var timestamps = new ReadOnlySpan<long>(buffer.Timestamps.Pointer + run.Start, run.Count);
+                    var regular = IsRegular(timestamps);
                     header[28] = run.Sorted ? (byte)1 : (byte)0;
-                    header[29] = header[30] = header[31] = 0;
+                    header[29] = regular ? (byte)1 : (byte)0;
+                    header[30] = header[31] = 0;
                     file.Write(header[..RunHeaderLength]);
-                    file.Write(new ReadOnlySpan<byte>(buffer.Timestamps.Pointer + run.Start, run.Count * 8));
+                    if (!regular)
+                    {
+                        file.Write(MemoryMarshal.AsBytes(timestamps));
+                    }
+
                     file.Write(new ReadOnlySpan<byte>(buffer.Values.Pointer + run.Start, run.Count * 8));
                 }
             }
@@ -115,6 +122,34 @@ internal static unsafe class SpillFile
 
         buffer.Clear();
         return new SpillInfo(path, written, [.. keys], [.. offsets]);
+    }
+
+    /// <summary>
+    /// Whether the timestamps step by one positive interval: first, last and count then give them
+    /// all, so a spill leaves them out (most runs are a scrape interval's points of one series).
+    /// </summary>
+    public static bool IsRegular(ReadOnlySpan<long> timestamps)
+    {
+        if (timestamps.Length < 2)
+        {
+            return timestamps.Length == 1;
+        }
+
+        var step = timestamps[1] - timestamps[0];
+        if (step <= 0)
+        {
+            return false;
+        }
+
+        for (var i = 2; i < timestamps.Length; i++)
+        {
+            if (timestamps[i] - timestamps[i - 1] != step)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public static bool IsDiskFull(IOException e) =>
@@ -201,16 +236,35 @@ internal sealed unsafe class SpillRunSource : RunSource
             }
 
             var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
+            var first = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+            var last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
             var ts = _timestamps.Reserve(count);
-            _file.TryReadExactly(MemoryMarshal.AsBytes(ts));
+            if (header[29] != 0)
+            {
+                // Regular: rebuilt from first, last and count (SpillFile.IsRegular).
+                var step = count > 1 ? (last - first) / (count - 1) : 0;
+                for (var i = 0; i < ts.Length; i++)
+                {
+                    ts[i] = first + (i * step);
+                }
+            }
+            else if (!_file.TryReadExactly(MemoryMarshal.AsBytes(ts)))
+            {
+                throw new CompactionException($"The spill file {_path} ends early: the local disk lost data.");
+            }
+
             var values = _values.Reserve(count);
-            _file.TryReadExactly(MemoryMarshal.AsBytes(values));
+            if (!_file.TryReadExactly(MemoryMarshal.AsBytes(values)))
+            {
+                throw new CompactionException($"The spill file {_path} ends early: the local disk lost data.");
+            }
+
             _runs.Add(new RunView
             {
                 Count = count,
                 Intake = BinaryPrimitives.ReadInt64LittleEndian(header),
-                First = BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
-                Last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]),
+                First = first,
+                Last = last,
                 Sorted = header[28] != 0,
                 Timestamps = (long*)_timestamps.Count, // offsets for now: the buffers may still grow
                 Values = (double*)_values.Count,
