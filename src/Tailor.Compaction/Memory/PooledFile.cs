@@ -61,6 +61,22 @@ internal sealed class PooledFileReader : IDisposable
         return true;
     }
 
+    /// <summary>Steps over <paramref name="count"/> bytes without copying them.</summary>
+    /// <returns>False when the file ends first.</returns>
+    public bool TrySkip(long count)
+    {
+        var buffered = _end - _start;
+        if (count <= buffered)
+        {
+            _start += (int)count;
+            return true;
+        }
+
+        _filePosition += count - buffered;
+        _start = _end = 0;
+        return _filePosition <= RandomAccess.GetLength(_file);
+    }
+
     public void Dispose()
     {
         _file.Dispose();

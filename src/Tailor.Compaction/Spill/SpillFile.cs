@@ -187,12 +187,41 @@ internal sealed unsafe class SpillRunSource : RunSource
     {
         _path = spill.Path;
         _hi = hi;
-        _file = new PooledFileReader(spill.Path, lo is { } start ? spill.OffsetFor(start) : 0, 256 << 10);
-        do
+        _file = new PooledFileReader(spill.Path, lo is { } start ? spill.OffsetFor(start) : 0, 64 << 10);
+        if (lo is { } l)
         {
-            MoveNext();
+            // From the indexed series before lo, step over whole series up to lo without reading their points.
+            Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
+            while (_file.TryReadExactly(header[..SpillFile.SeriesHeaderLength]))
+            {
+                var key = KeyOf(header);
+                var runCount = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
+                if (key.CompareTo(l) >= 0)
+                {
+                    Load(key, runCount);
+                    return;
+                }
+
+                for (var r = 0; r < runCount; r++)
+                {
+                    if (!_file.TryReadExactly(header))
+                    {
+                        throw Damaged();
+                    }
+
+                    var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
+                    if (!_file.TrySkip(count * (header[29] != 0 ? 8L : 16L)))
+                    {
+                        throw Damaged();
+                    }
+                }
+            }
+
+            _has = false;
+            return;
         }
-        while (_has && lo is { } l && _key.CompareTo(l) < 0);
+
+        MoveNext();
     }
 
     public override bool HasCurrent => _has;
@@ -216,15 +245,25 @@ internal sealed unsafe class SpillRunSource : RunSource
             return;
         }
 
-        _key = new CompactKey(BinaryPrimitives.ReadUInt32LittleEndian(header), BinaryPrimitives.ReadUInt64LittleEndian(header[4..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(header[12..]));
+        Load(KeyOf(header), BinaryPrimitives.ReadInt32LittleEndian(header[20..]));
+    }
+
+    private static CompactKey KeyOf(ReadOnlySpan<byte> header) =>
+        new(BinaryPrimitives.ReadUInt32LittleEndian(header), BinaryPrimitives.ReadUInt64LittleEndian(header[4..]), BinaryPrimitives.ReadUInt64LittleEndian(header[12..]));
+
+    private CompactionException Damaged() => new($"The spill file {_path} ends early: the local disk lost data.");
+
+    /// <summary>Reads the runs of the series whose header was just read, unless it lies at or past hi.</summary>
+    private void Load(CompactKey key, int runCount)
+    {
+        _key = key;
         if (_hi is { } hi && _key.CompareTo(hi) >= 0)
         {
             _has = false;
             return;
         }
 
-        var runCount = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
+        Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
         _runs.Clear();
         _timestamps.Clear();
         _values.Clear();
@@ -232,7 +271,7 @@ internal sealed unsafe class SpillRunSource : RunSource
         {
             if (!_file.TryReadExactly(header))
             {
-                throw new CompactionException($"The spill file {_path} ends early: the local disk lost data.");
+                throw Damaged();
             }
 
             var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
@@ -250,13 +289,13 @@ internal sealed unsafe class SpillRunSource : RunSource
             }
             else if (!_file.TryReadExactly(MemoryMarshal.AsBytes(ts)))
             {
-                throw new CompactionException($"The spill file {_path} ends early: the local disk lost data.");
+                throw Damaged();
             }
 
             var values = _values.Reserve(count);
             if (!_file.TryReadExactly(MemoryMarshal.AsBytes(values)))
             {
-                throw new CompactionException($"The spill file {_path} ends early: the local disk lost data.");
+                throw Damaged();
             }
 
             _runs.Add(new RunView
