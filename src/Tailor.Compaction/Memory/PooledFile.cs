@@ -2,11 +2,15 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Tailor.Compaction.Memory;
 
-/// <summary>Sequential reads of a local file through one pooled buffer (positioned reads, no FileStream buffer allocations).</summary>
-internal sealed class PooledFileReader : IDisposable
+/// <summary>
+/// Sequential reads of a local file through one buffer in native memory (positioned reads): a merge
+/// opens one per spill file and key range, so nothing of it may land on the GC heap.
+/// </summary>
+internal sealed unsafe class PooledFileReader : IDisposable
 {
     private readonly SafeFileHandle _file;
-    private byte[] _buffer;
+    private readonly int _capacity;
+    private byte* _memory;
     private long _filePosition;
     private int _start;
     private int _end;
@@ -14,9 +18,12 @@ internal sealed class PooledFileReader : IDisposable
     public PooledFileReader(string path, long offset = 0, int bufferBytes = 1 << 20)
     {
         _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
-        _buffer = CompactionBuffers.Pool.Rent(bufferBytes);
+        _capacity = bufferBytes;
+        _memory = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)bufferBytes);
         _filePosition = offset;
     }
+
+    private Span<byte> Window => new(_memory, _capacity);
 
     /// <summary>Fills <paramref name="destination"/> completely.</summary>
     /// <returns>False when the file ended before the first byte (a clean end); throws when it ends inside.</returns>
@@ -27,7 +34,7 @@ internal sealed class PooledFileReader : IDisposable
         {
             if (_start == _end)
             {
-                if (destination.Length - copied >= _buffer.Length)
+                if (destination.Length - copied >= _capacity)
                 {
                     // Large reads go straight to the destination.
                     var direct = RandomAccess.Read(_file, destination[copied..], _filePosition);
@@ -41,7 +48,7 @@ internal sealed class PooledFileReader : IDisposable
                     continue;
                 }
 
-                var n = RandomAccess.Read(_file, _buffer, _filePosition);
+                var n = RandomAccess.Read(_file, Window, _filePosition);
                 if (n == 0)
                 {
                     return copied == 0 ? false : throw new EndOfStreamException();
@@ -53,7 +60,7 @@ internal sealed class PooledFileReader : IDisposable
             }
 
             var take = Math.Min(_end - _start, destination.Length - copied);
-            _buffer.AsSpan(_start, take).CopyTo(destination[copied..]);
+            Window.Slice(_start, take).CopyTo(destination[copied..]);
             _start += take;
             copied += take;
         }
@@ -80,10 +87,10 @@ internal sealed class PooledFileReader : IDisposable
     public void Dispose()
     {
         _file.Dispose();
-        if (_buffer.Length > 0)
+        if (_memory != null)
         {
-            CompactionBuffers.Pool.Return(_buffer);
-            _buffer = [];
+            System.Runtime.InteropServices.NativeMemory.Free(_memory);
+            _memory = null;
         }
     }
 }

@@ -36,7 +36,7 @@ internal static class RangeMerge
                 {
                     await room.WaitAsync(cancellationToken).ConfigureAwait(false);
                     var range = i;
-                    results[range] = Task.Factory.StartNew(() => Merge(range), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                    results[range] = Task.Run(() => Merge(range), cancellationToken);
                     started.Release();
                 }
             },

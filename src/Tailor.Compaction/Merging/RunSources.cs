@@ -101,42 +101,53 @@ internal sealed unsafe class MemoryRunSource : RunSource
 
     public override void MoveNext() => Seek(_end);
 
-    /// <summary>Sorts the thread's runs by series key, first timestamp, newest intake, then read order.</summary>
-    /// <remarks>
-    /// Each run's sort key is copied once into a flat entry (its series key comes from the table, a
-    /// cache miss per run) and the entries are sorted with an inlined comparison; the runs are then
-    /// gathered in that order. Sorting the runs with a comparer that looks the key up would pay the
-    /// miss and an indirect call per comparison.
-    /// </remarks>
+    /// <summary>Sorts the thread's runs in place by series key, first timestamp, newest intake, then read order.</summary>
     public static void SortRuns(SeriesReader reader)
     {
-        var runs = reader.Buffer.Runs;
-        var count = runs.Count;
-        if (count < 2)
+        var order = SortedOrder(reader);
+        if (order.Length < 2)
         {
             return;
         }
 
+        var runs = reader.Buffer.Runs;
+        var sorted = reader.SortScratch;
+        sorted.Clear();
+        var target = sorted.Reserve(order.Length);
+        for (var i = 0; i < order.Length; i++)
+        {
+            target[i] = runs[order[i].Index];
+        }
+
+        target.CopyTo(new Span<Run>(runs.Pointer, order.Length));
+        sorted.Clear();
+    }
+
+    /// <summary>
+    /// The thread's runs in sorted order, as entries naming each run's index (valid until the next
+    /// call); the runs themselves stay where they are.
+    /// </summary>
+    /// <remarks>
+    /// Each run's sort key is copied once into a flat entry (its series key comes from the table, a
+    /// cache miss per run) and the entries are sorted with an inlined comparison. Sorting the runs with
+    /// a comparer that looks the key up would pay the miss and an indirect call per comparison.
+    /// </remarks>
+    public static ReadOnlySpan<RunSortEntry> SortedOrder(SeriesReader reader)
+    {
+        var runs = reader.Buffer.Runs;
+        var count = checked((int)runs.Count);
         var table = reader.Table;
         var entries = reader.SortEntries;
         entries.Clear();
-        var span = entries.Reserve(checked((int)count));
-        for (long i = 0; i < count; i++)
+        var span = entries.Reserve(count);
+        for (var i = 0; i < count; i++)
         {
             ref var run = ref runs[i];
-            span[(int)i] = new RunSortEntry(table[run.Series].Key, run.FirstTimestamp, run.Intake, run.Start, (int)i);
+            span[i] = new RunSortEntry(table[run.Series].Key, run.FirstTimestamp, run.Intake, run.Start, i);
         }
 
         span.Sort();
-        var sorted = reader.SortScratch;
-        sorted.Clear();
-        var target = sorted.Reserve((int)count);
-        for (var i = 0; i < span.Length; i++)
-        {
-            target[i] = runs[span[i].Index];
-        }
-
-        target.CopyTo(new Span<Run>(runs.Pointer, (int)count));
+        return span;
     }
 
     private void Seek(long index)

@@ -129,7 +129,7 @@ internal sealed class JobInput : IDisposable
                         }
                     },
                     cancellationToken,
-                    TaskCreationOptions.LongRunning,
+                    TaskCreationOptions.None,
                     TaskScheduler.Default);
             }
 
@@ -178,6 +178,7 @@ internal sealed class JobInput : IDisposable
 
         foreach (var spill in _spills)
         {
+            spill.Dispose();
             SpillFile.TryDelete(spill.Path);
         }
     }

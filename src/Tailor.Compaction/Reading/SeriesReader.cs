@@ -41,13 +41,13 @@ internal sealed class SeriesReader : IDisposable
     /// <summary>Scratch for sorting the runs (<see cref="Merging.MemoryRunSource.SortRuns"/>).</summary>
     public Memory.NativeBuffer<Merging.RunSortEntry> SortEntries { get; } = new(256);
 
-    /// <summary>Scratch for sorting the runs: the runs in their new order.</summary>
+    /// <summary>Scratch for sorting the runs in place once reading ends: the runs in their new order.</summary>
     public Memory.NativeBuffer<Run> SortScratch { get; } = new(256);
 
     public ref ReadCounts Counts => ref _counts;
 
-    /// <summary>Bytes the runs and points in memory need, the scratch to sort the runs at a spill included.</summary>
-    public long UsedBytes => Buffer.UsedBytes + (Buffer.Runs.Count * (System.Runtime.CompilerServices.Unsafe.SizeOf<Merging.RunSortEntry>() + System.Runtime.CompilerServices.Unsafe.SizeOf<Run>()));
+    /// <summary>Bytes the runs and points in memory need, the entries that order the runs at a spill included.</summary>
+    public long UsedBytes => Buffer.UsedBytes + (Buffer.Runs.Count * System.Runtime.CompilerServices.Unsafe.SizeOf<Merging.RunSortEntry>());
 
     /// <summary>Native bytes this thread holds (points, runs, series table).</summary>
     public long Bytes => Buffer.Bytes + Table.Bytes + SortEntries.Bytes + SortScratch.Bytes;

@@ -6,21 +6,25 @@ using Tailor.Compaction.Reading;
 
 namespace Tailor.Compaction.Spill;
 
-/// <summary>A spill file and its sparse index (a series key and file offset every ~256 KiB).</summary>
-internal sealed record SpillInfo(string Path, long Bytes, CompactKey[] IndexKeys, long[] IndexOffsets)
+/// <summary>A spill file and its sparse index (a series key and file offset every ~256 KiB), in native memory.</summary>
+internal sealed class SpillInfo(string path, long bytes, NativeBuffer<CompactKey> indexKeys, NativeBuffer<long> indexOffsets) : IDisposable
 {
+    public string Path { get; } = path;
+
+    public long Bytes { get; } = bytes;
+
     /// <summary>The offset of the last indexed series whose key is at most <paramref name="key"/>.</summary>
     public long OffsetFor(in CompactKey key)
     {
-        var lo = 0;
-        var hi = IndexKeys.Length - 1;
+        long lo = 0;
+        var hi = indexKeys.Count - 1;
         var best = 0L;
         while (lo <= hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (IndexKeys[mid].CompareTo(key) <= 0)
+            if (indexKeys[mid].CompareTo(key) <= 0)
             {
-                best = IndexOffsets[mid];
+                best = indexOffsets[mid];
                 lo = mid + 1;
             }
             else
@@ -30,6 +34,12 @@ internal sealed record SpillInfo(string Path, long Bytes, CompactKey[] IndexKeys
         }
 
         return best;
+    }
+
+    public void Dispose()
+    {
+        indexKeys.Dispose();
+        indexOffsets.Dispose();
     }
 }
 
@@ -53,24 +63,24 @@ internal static unsafe class SpillFile
     /// <summary>Sorts the reader's runs and writes them to <paramref name="path"/>; the reader's runs and points are then cleared.</summary>
     public static SpillInfo Write(SeriesReader reader, string path)
     {
-        MemoryRunSource.SortRuns(reader);
+        var order = MemoryRunSource.SortedOrder(reader);
         var buffer = reader.Buffer;
         var table = reader.Table;
-        var keys = new List<CompactKey>();
-        var offsets = new List<long>();
+        var keys = new NativeBuffer<CompactKey>(64);
+        var offsets = new NativeBuffer<long>(64);
         long written = 0;
         try
         {
             using var file = new PooledFileWriter(path);
             Span<byte> header = stackalloc byte[Math.Max(SeriesHeaderLength, RunHeaderLength)];
-            long i = 0;
+            var i = 0;
             var runs = buffer.Runs;
             var lastIndexed = long.MinValue;
-            while (i < runs.Count)
+            while (i < order.Length)
             {
-                var series = runs[i].Series;
+                var series = runs[order[i].Index].Series;
                 var end = i + 1;
-                while (end < runs.Count && runs[end].Series == series)
+                while (end < order.Length && runs[order[end].Index].Series == series)
                 {
                     end++;
                 }
@@ -90,7 +100,7 @@ internal static unsafe class SpillFile
                 file.Write(header[..SeriesHeaderLength]);
                 for (; i < end; i++)
                 {
-                    ref var run = ref runs[i];
+                    ref var run = ref runs[order[i].Index];
                     BinaryPrimitives.WriteInt64LittleEndian(header, run.Intake);
                     BinaryPrimitives.WriteInt64LittleEndian(header[8..], run.FirstTimestamp);
                     BinaryPrimitives.WriteInt64LittleEndian(header[16..], run.LastTimestamp);
@@ -112,8 +122,15 @@ internal static unsafe class SpillFile
 
             written = file.Position;
         }
-        catch (IOException e) when (IsDiskFull(e))
+        catch (Exception e)
         {
+            keys.Dispose();
+            offsets.Dispose();
+            if (e is not IOException io || !IsDiskFull(io))
+            {
+                throw;
+            }
+
             TryDelete(path);
             throw new CompactionException(
                 $"The local disk is full while spilling sorted runs to {System.IO.Path.GetDirectoryName(path)}: free space there, point the work " +
@@ -121,7 +138,7 @@ internal static unsafe class SpillFile
         }
 
         buffer.Clear();
-        return new SpillInfo(path, written, [.. keys], [.. offsets]);
+        return new SpillInfo(path, written, keys, offsets);
     }
 
     /// <summary>
