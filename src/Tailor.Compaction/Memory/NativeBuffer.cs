@@ -61,6 +61,16 @@ internal sealed unsafe class NativeBuffer<T> : IDisposable
 
     public void Clear() => Count = 0;
 
+    /// <summary>Gives back the memory past <see cref="Count"/> (once a buffer is done growing).</summary>
+    public void Trim()
+    {
+        var capacity = Math.Max(16, Count);
+        if (capacity < Capacity)
+        {
+            Resize(capacity);
+        }
+    }
+
     /// <summary>Shrinks the memory back to <paramref name="capacity"/> items (after a spill).</summary>
     public void Trim(long capacity)
     {

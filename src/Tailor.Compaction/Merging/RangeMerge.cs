@@ -21,6 +21,12 @@ internal static class RangeMerge
     {
         var readers = input.Readers;
         Parallel.ForEach(readers, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, MemoryRunSource.SortRuns);
+        foreach (var reader in readers)
+        {
+            // Reading is over: the merge needs the memory the readers' buffers hold beyond their points.
+            reader.TrimBuffers();
+        }
+
         var tables = input.Tables;
         var boundaries = KeyRanges.Build(tables, parallelism * 4);
         var ranges = boundaries.Length + 1;

@@ -73,6 +73,18 @@ internal sealed class SeriesReader : IDisposable
         }
     }
 
+    /// <summary>Gives back the point and sort buffers' memory beyond what they hold (after the last payload).</summary>
+    public void TrimBuffers()
+    {
+        Buffer.Timestamps.Trim();
+        Buffer.Values.Trim();
+        Buffer.Runs.Trim();
+        SortEntries.Clear();
+        SortEntries.Trim();
+        SortScratch.Clear();
+        SortScratch.Trim();
+    }
+
     public void Dispose()
     {
         _decoder.Dispose();

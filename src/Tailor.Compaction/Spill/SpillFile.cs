@@ -192,8 +192,8 @@ internal static unsafe class SpillFile
 internal sealed unsafe class SpillRunSource : RunSource
 {
     private readonly PooledFileReader _file;
-    private readonly NativeBuffer<long> _timestamps = new(1 << 14);
-    private readonly NativeBuffer<double> _values = new(1 << 14);
+    private readonly NativeBuffer<long> _timestamps = new(1 << 10);
+    private readonly NativeBuffer<double> _values = new(1 << 10);
     private readonly NativeBuffer<RunView> _runs = new(64);
     private readonly CompactKey? _hi;
     private readonly string _path;
