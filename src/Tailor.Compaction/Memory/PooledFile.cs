@@ -3,25 +3,37 @@ using Microsoft.Win32.SafeHandles;
 namespace Tailor.Compaction.Memory;
 
 /// <summary>
-/// Sequential reads of a local file through one buffer in native memory (positioned reads): a merge
-/// opens one per spill file and key range, so nothing of it may land on the GC heap.
+/// Sequential positioned reads of a file handle it does not own, through one buffer in native memory:
+/// a merge reads each spill file from several key ranges at once, so nothing of it may land on the GC
+/// heap, and the reader is reused for the next file (<see cref="Reset"/>).
 /// </summary>
 internal sealed unsafe class PooledFileReader : IDisposable
 {
-    private readonly SafeFileHandle _file;
     private readonly int _capacity;
+    private SafeFileHandle? _handle;
     private byte* _memory;
     private long _filePosition;
     private int _start;
     private int _end;
 
-    public PooledFileReader(string path, long offset = 0, int bufferBytes = 1 << 20)
+    public PooledFileReader(int bufferBytes = 1 << 20)
     {
-        _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
         _capacity = bufferBytes;
         _memory = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)bufferBytes);
-        _filePosition = offset;
     }
+
+    private SafeFileHandle File => _handle ?? throw new ObjectDisposedException(nameof(PooledFileReader), "The reader is not positioned on a file.");
+
+    /// <summary>Starts reading <paramref name="handle"/> at <paramref name="offset"/>.</summary>
+    public void Reset(SafeFileHandle handle, long offset)
+    {
+        _handle = handle;
+        _filePosition = offset;
+        _start = _end = 0;
+    }
+
+    /// <summary>Lets go of the file (the owner closes it).</summary>
+    public void Release() => _handle = null;
 
     private Span<byte> Window => new(_memory, _capacity);
 
@@ -37,7 +49,7 @@ internal sealed unsafe class PooledFileReader : IDisposable
                 if (destination.Length - copied >= _capacity)
                 {
                     // Large reads go straight to the destination.
-                    var direct = RandomAccess.Read(_file, destination[copied..], _filePosition);
+                    var direct = RandomAccess.Read(File, destination[copied..], _filePosition);
                     if (direct == 0)
                     {
                         return copied == 0 ? false : throw new EndOfStreamException();
@@ -48,7 +60,7 @@ internal sealed unsafe class PooledFileReader : IDisposable
                     continue;
                 }
 
-                var n = RandomAccess.Read(_file, Window, _filePosition);
+                var n = RandomAccess.Read(File, Window, _filePosition);
                 if (n == 0)
                 {
                     return copied == 0 ? false : throw new EndOfStreamException();
@@ -81,12 +93,12 @@ internal sealed unsafe class PooledFileReader : IDisposable
 
         _filePosition += count - buffered;
         _start = _end = 0;
-        return _filePosition <= RandomAccess.GetLength(_file);
+        return _filePosition <= RandomAccess.GetLength(File);
     }
 
     public void Dispose()
     {
-        _file.Dispose();
+        _handle = null;
         if (_memory != null)
         {
             System.Runtime.InteropServices.NativeMemory.Free(_memory);

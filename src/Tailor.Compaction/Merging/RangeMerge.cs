@@ -62,7 +62,7 @@ internal static class RangeMerge
 
                 foreach (var spill in spills)
                 {
-                    sources.Add(new Spill.SpillRunSource(spill, lo, hi));
+                    sources.Add(Spill.SpillRunSource.Open(spill, lo, hi));
                 }
 
                 var sink = free.TryTake(out var reused) ? reused : create();

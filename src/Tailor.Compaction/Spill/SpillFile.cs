@@ -9,9 +9,24 @@ namespace Tailor.Compaction.Spill;
 /// <summary>A spill file and its sparse index (a series key and file offset every ~256 KiB), in native memory.</summary>
 internal sealed class SpillInfo(string path, long bytes, NativeBuffer<CompactKey> indexKeys, NativeBuffer<long> indexOffsets) : IDisposable
 {
+    private readonly Lock _lock = new();
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
+
     public string Path { get; } = path;
 
     public long Bytes { get; } = bytes;
+
+    /// <summary>One read handle for every merge range (positioned reads share it safely).</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle Handle
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
+            }
+        }
+    }
 
     /// <summary>The offset of the last indexed series whose key is at most <paramref name="key"/>.</summary>
     public long OffsetFor(in CompactKey key)
@@ -38,6 +53,7 @@ internal sealed class SpillInfo(string path, long bytes, NativeBuffer<CompactKey
 
     public void Dispose()
     {
+        _handle?.Dispose();
         indexKeys.Dispose();
         indexOffsets.Dispose();
     }
@@ -188,23 +204,58 @@ internal static unsafe class SpillFile
     }
 }
 
-/// <summary>Reads the series of a spill file in [lo, hi) one at a time into reused native buffers.</summary>
+/// <summary>
+/// Reads the series of a spill file in [lo, hi) one at a time into reused native buffers. A merge
+/// opens one per spill file and key range, so they are pooled with their buffers: a job's merge then
+/// allocates nothing for them once a process has run one.
+/// </summary>
 internal sealed unsafe class SpillRunSource : RunSource
 {
-    private readonly PooledFileReader _file;
+    private static readonly Stack<SpillRunSource> Free = new();
+    private readonly PooledFileReader _file = new(64 << 10);
     private readonly NativeBuffer<long> _timestamps = new(1 << 10);
     private readonly NativeBuffer<double> _values = new(1 << 10);
     private readonly NativeBuffer<RunView> _runs = new(64);
-    private readonly CompactKey? _hi;
-    private readonly string _path;
+    private CompactKey? _hi;
+    private string _path = string.Empty;
     private CompactKey _key;
     private bool _has;
 
-    public SpillRunSource(SpillInfo spill, CompactKey? lo = null, CompactKey? hi = null)
+    private SpillRunSource()
+    {
+    }
+
+    /// <summary>A source over <paramref name="spill"/> positioned at its first series at or past <paramref name="lo"/>.</summary>
+    public static SpillRunSource Open(SpillInfo spill, CompactKey? lo = null, CompactKey? hi = null)
+    {
+        SpillRunSource? source;
+        lock (Free)
+        {
+            Free.TryPop(out source);
+        }
+
+        source ??= new SpillRunSource();
+        try
+        {
+            source.Start(spill, lo, hi);
+            return source;
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    private void Start(SpillInfo spill, CompactKey? lo, CompactKey? hi)
     {
         _path = spill.Path;
         _hi = hi;
-        _file = new PooledFileReader(spill.Path, lo is { } start ? spill.OffsetFor(start) : 0, 64 << 10);
+        _has = false;
+        _runs.Clear();
+        _timestamps.Clear();
+        _values.Clear();
+        _file.Reset(spill.Handle, lo is { } start ? spill.OffsetFor(start) : 0);
         if (lo is { } l)
         {
             // From the indexed series before lo, step over whole series up to lo without reading their points.
@@ -340,8 +391,19 @@ internal sealed unsafe class SpillRunSource : RunSource
         _has = true;
     }
 
+    /// <summary>Goes back to the pool (up to 256 kept, about 20 MiB), or frees its buffers.</summary>
     public override void Dispose()
     {
+        _file.Release();
+        lock (Free)
+        {
+            if (Free.Count < 256)
+            {
+                Free.Push(this);
+                return;
+            }
+        }
+
         _file.Dispose();
         _timestamps.Dispose();
         _values.Dispose();
