@@ -10,9 +10,10 @@ switch (args)
         return Tailor.Benchmarks.Codecs.CodecComparisonCommand.Run(codecArgs);
     case ["storage-multipart", .. var rest]:
         {
-            // Optional: the injected latency in milliseconds (default 20).
+            // Optional: the injected latency in milliseconds (default 20), then the rounds (default 3).
             TimeSpan? latency = rest is [var ms, ..] ? TimeSpan.FromMilliseconds(double.Parse(ms, CultureInfo.InvariantCulture)) : null;
-            var result = await MultipartUploadBenchmark.RunAgainstS3rverAsync(latency: latency);
+            var rounds = rest is [_, var r, ..] ? int.Parse(r, CultureInfo.InvariantCulture) : 3;
+            var result = await MultipartUploadBenchmark.RunAgainstS3rverAsync(latency: latency, rounds: rounds);
             Console.WriteLine(JsonSerializer.Serialize(result));
             return 0;
         }

@@ -43,6 +43,42 @@ public sealed partial class S3rverProcess : IAsyncDisposable
     /// <summary>The folder s3rver keeps buckets and objects in.</summary>
     public string DataDirectory => _data.Path;
 
+    /// <summary>
+    /// CPU time the server has used so far (user and system, Linux only; <see langword="null"/> elsewhere or
+    /// once it has exited), for benchmarks that must tell the client's CPU from the server's.
+    /// </summary>
+    public TimeSpan? ProcessorTime
+    {
+        get
+        {
+            try
+            {
+                // The server is the watchdog shell's child that is not `cat`.
+                var shell = _process.Id;
+                foreach (var child in File.ReadAllText($"/proc/{shell}/task/{shell}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var stat = File.ReadAllText($"/proc/{child}/stat");
+                    var afterName = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (stat.Contains("(cat)", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s (USER_HZ on Linux); afterName
+                    // starts at field 3. s3rver does all its work in its own process and threads.
+                    var ticks = long.Parse(afterName[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(afterName[12], System.Globalization.CultureInfo.InvariantCulture);
+                    return TimeSpan.FromSeconds(ticks / 100.0);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+            {
+                // Not Linux, or the server is gone.
+            }
+
+            return null;
+        }
+    }
+
     /// <summary>What the server printed so far, for failure messages.</summary>
     public string Log
     {

@@ -16,6 +16,11 @@ namespace Tailor.Benchmarks.Storage;
 /// <param name="ParallelCompleteSeconds">Of <paramref name="ParallelSeconds"/>, the final complete request (the server assembling the object), which parallel parts cannot shorten.</param>
 /// <param name="SequentialCompleteSeconds">Of <paramref name="SequentialSeconds"/>, the final complete request.</param>
 /// <param name="PartsSpeedup">The speedup of the part uploads alone, the complete request left out.</param>
+/// <param name="ParallelClientCpuSeconds">CPU time this process used during the best parallel run (all threads).</param>
+/// <param name="SequentialClientCpuSeconds">CPU time this process used during the best one-at-a-time run.</param>
+/// <param name="ParallelServerCpuSeconds">CPU time the server used during the best parallel run; <see langword="null"/> when unknown.</param>
+/// <param name="SequentialServerCpuSeconds">CPU time the server used during the best one-at-a-time run; <see langword="null"/> when unknown.</param>
+/// <param name="LoadAverage">The machine's one-minute load average at the end (Linux), to tell a quiet run from a shared one.</param>
 public sealed record MultipartUploadBenchmarkResult(
     long ObjectBytes,
     int PartSize,
@@ -27,7 +32,12 @@ public sealed record MultipartUploadBenchmarkResult(
     double Speedup,
     double ParallelCompleteSeconds,
     double SequentialCompleteSeconds,
-    double PartsSpeedup);
+    double PartsSpeedup,
+    double ParallelClientCpuSeconds,
+    double SequentialClientCpuSeconds,
+    double? ParallelServerCpuSeconds,
+    double? SequentialServerCpuSeconds,
+    double? LoadAverage);
 
 /// <summary>
 /// A multipart upload of a large object with latency injected into every call: parts in parallel (the
@@ -58,7 +68,7 @@ public static class MultipartUploadBenchmark
         }
 
         await using var store = new S3ObjectStore("bench", "multipart", new S3ObjectStoreOptions { Endpoint = server.Endpoint, Credentials = S3rverProcess.Credentials });
-        return await RunAsync(store, objectBytes, latency ?? TimeSpan.FromMilliseconds(20), rounds, cancellationToken);
+        return await RunAsync(store, objectBytes, latency ?? TimeSpan.FromMilliseconds(20), rounds, () => server.ProcessorTime, cancellationToken);
     }
 
     /// <summary>Uploads through any store with injected latency: parallel parts against one at a time.</summary>
@@ -66,28 +76,35 @@ public static class MultipartUploadBenchmark
     /// <param name="objectBytes">The object's size.</param>
     /// <param name="latency">Latency added to every call.</param>
     /// <param name="rounds">Runs of each variant; the best is kept.</param>
+    /// <param name="serverCpu">Reads the CPU time the server has used so far; <see langword="null"/> when unknown.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The figures.</returns>
     public static async Task<MultipartUploadBenchmarkResult> RunAsync(
-        IObjectStore store, long objectBytes, TimeSpan latency, int rounds, CancellationToken cancellationToken = default)
+        IObjectStore store, long objectBytes, TimeSpan latency, int rounds, Func<TimeSpan?>? serverCpu = null, CancellationToken cancellationToken = default)
     {
         var defaults = new MultipartOptions();
         var chunk = new byte[MiB];
         new Random(42).NextBytes(chunk);
 
-        // Warm both paths (connections, JIT) on a smaller object before measuring.
-        await UploadAsync(store, defaults.MaxParallelParts, latency, 4L * defaults.PartSize, chunk, cancellationToken);
-        await UploadAsync(store, 1, latency, 4L * defaults.PartSize, chunk, cancellationToken);
+        // Warm both paths (connections, JIT) with one whole object each before measuring: the hashing
+        // loops run in unoptimised code until tiered compilation has replaced them, and a first upload
+        // of 200 MiB used three to four times the client CPU of later ones (1.5-2.2 s against 0.5 s).
+        serverCpu ??= static () => null;
+        await UploadAsync(store, defaults.MaxParallelParts, latency, objectBytes, chunk, serverCpu, cancellationToken);
+        await UploadAsync(store, 1, latency, objectBytes, chunk, serverCpu, cancellationToken);
 
-        var parallel = (Seconds: double.MaxValue, Complete: 0.0);
-        var sequential = (Seconds: double.MaxValue, Complete: 0.0);
+        var parallel = new Run(double.MaxValue, 0, 0, null);
+        var sequential = new Run(double.MaxValue, 0, 0, null);
         for (var round = 0; round < rounds; round++)
         {
             // Alternate the order so neither variant always runs on a warmer (or more tired) machine.
             for (var turn = 0; turn < 2; turn++)
             {
                 var oneAtATime = (round + turn) % 2 == 0;
-                var run = await UploadAsync(store, oneAtATime ? 1 : defaults.MaxParallelParts, latency, objectBytes, chunk, cancellationToken);
+                var run = await UploadAsync(store, oneAtATime ? 1 : defaults.MaxParallelParts, latency, objectBytes, chunk, serverCpu, cancellationToken);
+                Console.Error.WriteLine(
+                    $"round {round + 1} {(oneAtATime ? "one at a time" : $"{defaults.MaxParallelParts} in flight")}: {run.Seconds:0.000} s, " +
+                    $"complete {run.Complete:0.000} s, client CPU {run.ClientCpu:0.000} s, server CPU {run.ServerCpu:0.000} s");
                 if (oneAtATime && run.Seconds < sequential.Seconds)
                 {
                     sequential = run;
@@ -103,16 +120,35 @@ public static class MultipartUploadBenchmark
             objectBytes, defaults.PartSize, defaults.MaxParallelParts, latency.TotalMilliseconds, rounds,
             Math.Round(parallel.Seconds, 3), Math.Round(sequential.Seconds, 3), Math.Round(sequential.Seconds / parallel.Seconds, 2),
             Math.Round(parallel.Complete, 3), Math.Round(sequential.Complete, 3),
-            Math.Round((sequential.Seconds - sequential.Complete) / (parallel.Seconds - parallel.Complete), 2));
+            Math.Round((sequential.Seconds - sequential.Complete) / (parallel.Seconds - parallel.Complete), 2),
+            Math.Round(parallel.ClientCpu, 3), Math.Round(sequential.ClientCpu, 3),
+            parallel.ServerCpu is { } p ? Math.Round(p, 3) : null, sequential.ServerCpu is { } s ? Math.Round(s, 3) : null,
+            LoadAverage());
     }
 
-    private static async Task<(double Seconds, double Complete)> UploadAsync(
-        IObjectStore store, int parallelism, TimeSpan latency, long objectBytes, byte[] chunk, CancellationToken cancellationToken)
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<Run> UploadAsync(
+        IObjectStore store, int parallelism, TimeSpan latency, long objectBytes, byte[] chunk, Func<TimeSpan?> serverCpu, CancellationToken cancellationToken)
     {
         var options = new FaultInjectionOptions { Latency = latency, Multipart = { MaxParallelParts = parallelism } };
         await using var slow = new FaultInjectingObjectStore(store, options, leaveInnerOpen: true);
         using var metrics = new MetricCapture(ObjectStoreMetrics.MeterName);
         var key = $"object-{parallelism}-{Guid.NewGuid():N}.bin";
+        using var process = Process.GetCurrentProcess();
+        var clientCpuBefore = process.TotalProcessorTime;
+        var serverCpuBefore = serverCpu();
         var watch = Stopwatch.StartNew();
         await using (var upload = await slow.StartUploadAsync(key, cancellationToken))
         {
@@ -125,6 +161,9 @@ public static class MultipartUploadBenchmark
         }
 
         var seconds = watch.Elapsed.TotalSeconds;
+        process.Refresh();
+        var clientCpu = (process.TotalProcessorTime - clientCpuBefore).TotalSeconds;
+        var serverCpuUsed = serverCpu() - serverCpuBefore;
         var complete = metrics.Sum(ObjectStoreMetrics.DurationName, ("store", slow.Name), ("operation", "complete"));
         var info = await store.GetInfoAsync(key, cancellationToken);
         if (info?.Size != objectBytes)
@@ -133,6 +172,8 @@ public static class MultipartUploadBenchmark
         }
 
         await store.DeleteAsync(key, cancellationToken);
-        return (seconds, complete);
+        return new Run(seconds, complete, clientCpu, serverCpuUsed?.TotalSeconds);
     }
+
+    private readonly record struct Run(double Seconds, double Complete, double ClientCpu, double? ServerCpu);
 }
