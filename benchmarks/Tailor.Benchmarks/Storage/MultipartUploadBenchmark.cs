@@ -8,7 +8,7 @@ namespace Tailor.Benchmarks.Storage;
 /// <summary>The figures of one <see cref="MultipartUploadBenchmark"/> run.</summary>
 /// <param name="ObjectBytes">Size of the uploaded object.</param>
 /// <param name="PartSize">Bytes per part.</param>
-/// <param name="Parallelism">Parts in flight in the parallel upload.</param>
+/// <param name="Parallelism">Parts in flight in the parallel upload (the default of <see cref="MultipartOptions.MaxParallelParts"/> unless asked otherwise).</param>
 /// <param name="LatencyMilliseconds">Latency injected into every store call.</param>
 /// <param name="Rounds">How many times each variant ran (the best time is kept).</param>
 /// <param name="ParallelSeconds">Best time of the upload with <paramref name="Parallelism"/> parts in flight, start to completed object.</param>
@@ -82,10 +82,11 @@ public static class MultipartUploadBenchmark
     /// <param name="objectBytes">The object's size. Default 200 MiB.</param>
     /// <param name="latency">Latency added to every call. Default 20 ms.</param>
     /// <param name="rounds">Runs of each variant; the best is kept. Default 3.</param>
+    /// <param name="parallelism">Parts in flight in the parallel variant. Default: the default of <see cref="MultipartOptions.MaxParallelParts"/>, which the target is about.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The figures.</returns>
     public static async Task<MultipartUploadBenchmarkResult> RunAgainstS3rverAsync(
-        long objectBytes = 200L * MiB, TimeSpan? latency = null, int rounds = 3, CancellationToken cancellationToken = default)
+        long objectBytes = 200L * MiB, TimeSpan? latency = null, int rounds = 3, int? parallelism = null, CancellationToken cancellationToken = default)
     {
         await using var server = await S3rverProcess.StartAsync();
         using (var client = server.CreateClient())
@@ -94,7 +95,9 @@ public static class MultipartUploadBenchmark
         }
 
         await using var store = new S3ObjectStore("bench", "multipart", new S3ObjectStoreOptions { Endpoint = server.Endpoint, Credentials = S3rverProcess.Credentials });
-        return await RunAsync(store, objectBytes, latency ?? TimeSpan.FromMilliseconds(20), rounds, () => (server.ProcessorTime, server.MainThreadProcessorTime), cancellationToken);
+        return await RunAsync(
+            store, objectBytes, latency ?? TimeSpan.FromMilliseconds(20), rounds, parallelism ?? new MultipartOptions().MaxParallelParts,
+            () => (server.ProcessorTime, server.MainThreadProcessorTime), cancellationToken);
     }
 
     /// <summary>Uploads through any store with injected latency: parallel parts against one at a time.</summary>
@@ -102,14 +105,16 @@ public static class MultipartUploadBenchmark
     /// <param name="objectBytes">The object's size.</param>
     /// <param name="latency">Latency added to every call.</param>
     /// <param name="rounds">Runs of each variant; the best is kept.</param>
+    /// <param name="parallelism">Parts in flight in the parallel variant.</param>
     /// <param name="serverCpu">Reads the CPU time the server has used so far, all threads and main thread; <see langword="null"/> when unknown.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The figures.</returns>
     public static async Task<MultipartUploadBenchmarkResult> RunAsync(
-        IObjectStore store, long objectBytes, TimeSpan latency, int rounds, Func<(TimeSpan? All, TimeSpan? MainThread)>? serverCpu = null, CancellationToken cancellationToken = default)
+        IObjectStore store, long objectBytes, TimeSpan latency, int rounds, int parallelism, Func<(TimeSpan? All, TimeSpan? MainThread)>? serverCpu = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        var defaults = new MultipartOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        var options = new MultipartOptions { MaxParallelParts = parallelism };
         var chunk = new byte[MiB];
         new Random(42).NextBytes(chunk);
         var clock = new CpuClock(serverCpu ?? (static () => (null, null)));
@@ -118,9 +123,9 @@ public static class MultipartUploadBenchmark
         // loops run in unoptimised code until tiered compilation has replaced them, and the first two or
         // three uploads of 200 MiB used three to four times the client CPU of later ones (1.3-2.3 s
         // against 0.5 s). Whatever is left lands in round 1, which the best of the rounds leaves out.
-        foreach (var parallelism in new[] { defaults.MaxParallelParts, 1 })
+        foreach (var warming in new[] { parallelism, 1 })
         {
-            Report("warm-up", parallelism, await UploadAsync(store, parallelism, latency, objectBytes, chunk, clock, cancellationToken));
+            Report("warm-up", warming, await UploadAsync(store, warming, latency, objectBytes, chunk, clock, cancellationToken));
         }
 
         UploadRunFigures? parallel = null;
@@ -131,8 +136,8 @@ public static class MultipartUploadBenchmark
             for (var turn = 0; turn < 2; turn++)
             {
                 var oneAtATime = (round + turn) % 2 == 0;
-                var run = await UploadAsync(store, oneAtATime ? 1 : defaults.MaxParallelParts, latency, objectBytes, chunk, clock, cancellationToken);
-                Report($"round {round + 1}", oneAtATime ? 1 : defaults.MaxParallelParts, run);
+                var run = await UploadAsync(store, oneAtATime ? 1 : options.MaxParallelParts, latency, objectBytes, chunk, clock, cancellationToken);
+                Report($"round {round + 1}", oneAtATime ? 1 : options.MaxParallelParts, run);
                 if (oneAtATime && run.Seconds < (sequential?.Seconds ?? double.MaxValue))
                 {
                     sequential = run;
@@ -145,9 +150,9 @@ public static class MultipartUploadBenchmark
         }
 
         Debug.Assert(parallel is not null && sequential is not null, "every round runs both variants");
-        var floor = Floor(parallel, objectBytes, defaults, latency);
+        var floor = Floor(parallel, objectBytes, options, latency);
         return new MultipartUploadBenchmarkResult(
-            objectBytes, defaults.PartSize, defaults.MaxParallelParts, latency.TotalMilliseconds, rounds,
+            objectBytes, options.PartSize, options.MaxParallelParts, latency.TotalMilliseconds, rounds,
             Math.Round(parallel.Seconds, 3), Math.Round(sequential.Seconds, 3), Math.Round(sequential.Seconds / parallel.Seconds, 2),
             Math.Round(parallel.CompleteSeconds, 3), Math.Round(sequential.CompleteSeconds, 3),
             Math.Round((sequential.Seconds - sequential.CompleteSeconds) / (parallel.Seconds - parallel.CompleteSeconds), 2),
