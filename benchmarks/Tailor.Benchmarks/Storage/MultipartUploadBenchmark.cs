@@ -54,6 +54,11 @@ public sealed record MultipartUploadBenchmarkResult(
 /// <param name="PartsServerCpuSeconds">CPU time the server used during the part uploads (all threads); <see langword="null"/> when unknown.</param>
 /// <param name="PartsServerMainThreadCpuSeconds">Of that, its main thread's; <see langword="null"/> when unknown.</param>
 /// <param name="CompleteServerCpuSeconds">CPU time the server used during the complete request; <see langword="null"/> when unknown.</param>
+/// <param name="MedianMillisecondsBetweenPartEnds">
+/// The median time between one part's answer and the next: near the time of a part when parts go one
+/// at a time, near zero when parts in flight end together (a server that serves them side by side ends
+/// them together, and their successors then wait their latency together).
+/// </param>
 public sealed record UploadRunFigures(
     double Seconds,
     double PartsSeconds,
@@ -61,7 +66,8 @@ public sealed record UploadRunFigures(
     double PartsClientCpuSeconds,
     double? PartsServerCpuSeconds,
     double? PartsServerMainThreadCpuSeconds,
-    double? CompleteServerCpuSeconds);
+    double? CompleteServerCpuSeconds,
+    double MedianMillisecondsBetweenPartEnds);
 
 /// <summary>
 /// A multipart upload of a large object with latency injected into every call: parts in parallel (the
@@ -181,13 +187,14 @@ public static class MultipartUploadBenchmark
         Math.Round(run.Seconds, 3), Math.Round(run.PartsSeconds, 3), Math.Round(run.CompleteSeconds, 3), Math.Round(run.PartsClientCpuSeconds, 3),
         run.PartsServerCpuSeconds is { } a ? Math.Round(a, 3) : null,
         run.PartsServerMainThreadCpuSeconds is { } b ? Math.Round(b, 3) : null,
-        run.CompleteServerCpuSeconds is { } c ? Math.Round(c, 3) : null);
+        run.CompleteServerCpuSeconds is { } c ? Math.Round(c, 3) : null,
+        Math.Round(run.MedianMillisecondsBetweenPartEnds, 1));
 
     private static void Report(string what, int parallelism, UploadRunFigures run) =>
         Console.Error.WriteLine(
             $"{what}, {(parallelism == 1 ? "one at a time" : $"{parallelism} in flight")}: {run.Seconds:0.000} s = parts {run.PartsSeconds:0.000} s " +
             $"(client CPU {run.PartsClientCpuSeconds:0.000} s, server CPU {run.PartsServerCpuSeconds:0.000} s, of which main thread {run.PartsServerMainThreadCpuSeconds:0.000} s) " +
-            $"+ complete {run.CompleteSeconds:0.000} s (server CPU {run.CompleteServerCpuSeconds:0.000} s)");
+            $"+ complete {run.CompleteSeconds:0.000} s (server CPU {run.CompleteServerCpuSeconds:0.000} s); median {run.MedianMillisecondsBetweenPartEnds:0.0} ms between part ends");
 
     private static double? LoadAverage()
     {
@@ -238,7 +245,8 @@ public static class MultipartUploadBenchmark
             (atComplete.Client - start.Client).TotalSeconds,
             (atComplete.Server - start.Server)?.TotalSeconds,
             (atComplete.ServerMainThread - start.ServerMainThread)?.TotalSeconds,
-            (end.Server - atComplete.Server)?.TotalSeconds);
+            (end.Server - atComplete.Server)?.TotalSeconds,
+            split.MedianMillisecondsBetweenPartEnds());
     }
 
     /// <summary>CPU used so far by this process and by the server.</summary>
@@ -254,10 +262,15 @@ public static class MultipartUploadBenchmark
         }
     }
 
-    /// <summary>Passes every call through, and reads the CPU clocks when the complete request starts (after the injected latency, which sits above).</summary>
+    /// <summary>
+    /// Passes every call through, notes when each part's answer came, and reads the CPU clocks when the
+    /// complete request starts (after the injected latency, which sits above).
+    /// </summary>
     private sealed class CompleteSplit(IObjectStore inner, CpuClock clock) : IObjectStore, IMultipartProtocol
     {
         private readonly IMultipartProtocol _protocol = (IMultipartProtocol)inner;
+        private readonly Stopwatch _watch = Stopwatch.StartNew();
+        private readonly List<double> _partEnds = [];
 
         public CpuReading? AtComplete { get; private set; }
 
@@ -283,8 +296,26 @@ public static class MultipartUploadBenchmark
 
         public Task<string> InitiateUploadAsync(string key, CancellationToken cancellationToken = default) => _protocol.InitiateUploadAsync(key, cancellationToken);
 
-        public Task<UploadedPart> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default) =>
-            _protocol.UploadPartAsync(key, uploadId, partNumber, data, cancellationToken);
+        public async Task<UploadedPart> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
+        {
+            var part = await _protocol.UploadPartAsync(key, uploadId, partNumber, data, cancellationToken).ConfigureAwait(false);
+            lock (_partEnds)
+            {
+                _partEnds.Add(_watch.Elapsed.TotalMilliseconds);
+            }
+
+            return part;
+        }
+
+        public double MedianMillisecondsBetweenPartEnds()
+        {
+            lock (_partEnds)
+            {
+                _partEnds.Sort();
+                var gaps = _partEnds.Zip(_partEnds.Skip(1), static (a, b) => b - a).Order().ToList();
+                return gaps.Count == 0 ? 0 : gaps[gaps.Count / 2];
+            }
+        }
 
         public Task<ObjectInfo> CompleteUploadAsync(string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default)
         {
