@@ -37,6 +37,9 @@ public sealed class S3BodyIntegrityTests
         Assert.Null(put.Header("x-amz-trailer"));
         Assert.Null(put.Header("content-encoding"));
 
+        // The checksum is one of the signed headers, so it cannot be changed on the way unnoticed.
+        Assert.Contains("x-amz-checksum-crc32", put.Header("Authorization"), StringComparison.Ordinal);
+
         var sent = wire.Single("large.bin");
         Assert.Equal("UNSIGNED-PAYLOAD", sent.Header("x-amz-content-sha256"));
         Assert.Equal(Crc32Header(part), sent.Header("x-amz-checksum-crc32"));
