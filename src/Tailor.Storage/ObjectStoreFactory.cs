@@ -45,10 +45,12 @@ public static class ObjectStoreFactory
             ForcePathStyle = given.ForcePathStyle,
             Credentials = given.Credentials,
             ConditionalCreate = uri.ConditionalCreate ?? given.ConditionalCreate,
+            SignPayloads = given.SignPayloads,
             ListPageSize = given.ListPageSize,
             Retry = given.Retry,
             Multipart = given.Multipart,
             Logger = given.Logger,
+            HttpClientFactory = given.HttpClientFactory,
         };
         return new S3ObjectStore(uri.Bucket!, uri.Prefix, s3);
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Amazon.Runtime;
@@ -42,6 +43,19 @@ public sealed partial class S3rverProcess : IAsyncDisposable
 
     /// <summary>The folder s3rver keeps buckets and objects in.</summary>
     public string DataDirectory => _data.Path;
+
+    /// <summary>
+    /// CPU time the server has used so far, all its threads (user and system; Linux only,
+    /// <see langword="null"/> elsewhere or once it has exited), for benchmarks that must tell the
+    /// client's CPU from the server's.
+    /// </summary>
+    public TimeSpan? ProcessorTime => ServerPid() is { } pid ? ReadCpu($"/proc/{pid}/stat") : null;
+
+    /// <summary>
+    /// CPU time of the server's main thread so far (Linux only, else <see langword="null"/>): Node runs
+    /// all JavaScript there (HTTP parsing, MD5, streams), so requests can go no faster than it does.
+    /// </summary>
+    public TimeSpan? MainThreadProcessorTime => ServerPid() is { } pid ? ReadCpu($"/proc/{pid}/task/{pid}/stat") : null;
 
     /// <summary>What the server printed so far, for failure messages.</summary>
     public string Log
@@ -187,8 +201,48 @@ public sealed partial class S3rverProcess : IAsyncDisposable
         return null;
     }
 
+    private static TimeSpan? ReadCpu(string statPath)
+    {
+        try
+        {
+            // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s (USER_HZ on Linux); the fields
+            // after the parenthesised name start at field 3.
+            var stat = File.ReadAllText(statPath);
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / 100.0);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // Not Linux, or the server is gone.
+            return null;
+        }
+    }
+
     [GeneratedRegex(@"listening on [^\s:]+:(\d+)")]
     private static partial Regex ListeningLine();
+
+    /// <summary>The server's process: the watchdog shell's child that is not <c>cat</c>; <see langword="null"/> when unknown.</summary>
+    private int? ServerPid()
+    {
+        try
+        {
+            var shell = _process.Id;
+            foreach (var child in File.ReadAllText($"/proc/{shell}/task/{shell}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (File.ReadAllText($"/proc/{child}/comm").Trim() != "cat")
+                {
+                    return int.Parse(child, CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException)
+        {
+            // Not Linux, or the server is gone.
+        }
+
+        return null;
+    }
 
     private void OnOutput(string? line, TaskCompletionSource<int>? port)
     {
@@ -204,7 +258,7 @@ public sealed partial class S3rverProcess : IAsyncDisposable
 
         if (port is not null && ListeningLine().Match(line) is { Success: true } match)
         {
-            port.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            port.TrySetResult(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
         }
     }
 

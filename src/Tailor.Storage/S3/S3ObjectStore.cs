@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using Amazon;
 using Amazon.S3;
@@ -17,7 +19,9 @@ namespace Tailor.Storage;
 /// <para>
 /// Every request runs through a <see cref="RetryPolicy"/> (the AWS SDK's own retries, stale-connection
 /// retries included, are off, so every attempt is ours to count and bound) and is counted on the <c>Tailor.Storage</c> meter. Bodies are sent
-/// without <c>aws-chunked</c> framing, which some S3-compatible servers store as if it were the object.
+/// without <c>aws-chunked</c> framing, which some S3-compatible servers store as if it were the object,
+/// and always with a CRC-32 checksum the server verifies; on AWS S3 (HTTPS) they are not also hashed
+/// with SHA-256 for the signature (<see cref="S3ObjectStoreOptions.SignPayloads"/>).
 /// </para>
 /// <para>
 /// Streamed uploads send 5 MiB parts (by default) with up to 4 in flight from pooled buffers, start the
@@ -34,6 +38,7 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
     private readonly ILogger _logger;
     private readonly string _prefix;
     private readonly bool _conditionalCreate;
+    private readonly bool _unsignedPayloads;
     private readonly RawRequests _raw;
     private volatile bool _bucketConfirmed;
 
@@ -63,6 +68,7 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
         _retry = new RetryPolicy(Name, _options.Retry);
         _logger = _options.Logger ?? NullLogger.Instance;
         _conditionalCreate = _options.ConditionalCreate ?? _options.Endpoint is null;
+        _unsignedPayloads = !(_options.SignPayloads ?? _options.Endpoint is not null);
         _raw = new RawRequests(this);
 
         var config = new AmazonS3Config
@@ -78,6 +84,11 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
         if (_options.Retry.AttemptTimeout != Timeout.InfiniteTimeSpan)
         {
             config.Timeout = _options.Retry.AttemptTimeout;
+        }
+
+        if (_options.HttpClientFactory is { } factory)
+        {
+            config.HttpClientFactory = factory;
         }
 
         if (_options.Endpoint is { } endpoint)
@@ -312,6 +323,26 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
         return new RangeBody(response, offset, available, Unquote(response.ETag));
     }
 
+    /// <summary>
+    /// The CRC-32 of a body in the form S3 takes it (<c>x-amz-checksum-crc32</c>: the big-endian value in
+    /// base64), computed here over the buffers themselves so that it is always sent, whatever the SDK's
+    /// configuration (<c>AWS_REQUEST_CHECKSUM_CALCULATION=when_required</c> would drop its own), and sent
+    /// as a header: the SDK would otherwise move it to an <c>aws-chunked</c> trailer on unsigned bodies,
+    /// a framing some S3-compatible servers store as if it were the object.
+    /// </summary>
+    private static string Crc32Of(ReadOnlySequence<byte> body)
+    {
+        var crc = new Crc32();
+        foreach (var segment in body)
+        {
+            crc.Append(segment.Span);
+        }
+
+        Span<byte> value = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(value, crc.GetCurrentHashAsUInt32());
+        return Convert.ToBase64String(value);
+    }
+
     private static bool IsValidBucketName(string bucket) =>
         bucket is { Length: >= 3 and <= 63 } &&
         bucket.All(static c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '-') &&
@@ -481,6 +512,9 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
 
             // aws-chunked framing over plain HTTP is stored verbatim by some S3-compatible servers.
             UseChunkEncoding = false,
+            ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
+            ChecksumCRC32 = Crc32Of(content),
+            DisablePayloadSigning = _unsignedPayloads,
         };
         request.Headers.ContentLength = content.Length;
         if (ifNoneMatch)
@@ -561,6 +595,9 @@ public sealed class S3ObjectStore : IObjectStore, IMultipartProtocol
                         InputStream = body,
                         PartSize = data.Length,
                         UseChunkEncoding = false,
+                        ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
+                        ChecksumCRC32 = Crc32Of(data),
+                        DisablePayloadSigning = store._unsignedPayloads,
                     },
                     cancellationToken).ConfigureAwait(false);
                 return new UploadedPart(partNumber, Unquote(response.ETag) ?? string.Empty, data.Length);
