@@ -136,18 +136,16 @@ public sealed class PartedUploadTests
     }
 
     /// <summary>Delays each part upload and records how many run at once.</summary>
-    private sealed class ConcurrencyProbe(InMemoryObjectStore inner, TimeSpan latency) : IObjectStore, IMultipartProtocol
+    private sealed class ConcurrencyProbe(InMemoryObjectStore inner, TimeSpan latency) : ForwardingObjectStore(inner)
     {
         private int _current;
         private int _peak;
 
         public int PeakConcurrentParts => Volatile.Read(ref _peak);
 
-        public string Name => "probe";
+        public override string Name => "probe";
 
-        public StoreCapabilities Capabilities => inner.Capabilities;
-
-        public async Task<UploadedPart> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
+        public override async Task<UploadedPart> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
         {
             var now = Interlocked.Increment(ref _current);
             int peak;
@@ -158,37 +156,12 @@ public sealed class PartedUploadTests
             try
             {
                 await Task.Delay(latency, cancellationToken);
-                return await inner.UploadPartAsync(key, uploadId, partNumber, data, cancellationToken);
+                return await base.UploadPartAsync(key, uploadId, partNumber, data, cancellationToken);
             }
             finally
             {
                 Interlocked.Decrement(ref _current);
             }
         }
-
-        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.GetInfoAsync(key, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, offset, length, cancellationToken);
-
-        public Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadAsync(key, offset, destination, cancellationToken);
-
-        public Task<ObjectInfo> PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, cancellationToken);
-
-        public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateAsync(key, content, cancellationToken);
-
-        public Task<IMultipartUpload> StartUploadAsync(string key, CancellationToken cancellationToken = default) => inner.StartUploadAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task<string> InitiateUploadAsync(string key, CancellationToken cancellationToken = default) => inner.InitiateUploadAsync(key, cancellationToken);
-
-        public Task<ObjectInfo> CompleteUploadAsync(string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default) =>
-            inner.CompleteUploadAsync(key, uploadId, parts, cancellationToken);
-
-        public Task AbortUploadAsync(string key, string uploadId, CancellationToken cancellationToken = default) => inner.AbortUploadAsync(key, uploadId, cancellationToken);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

@@ -35,40 +35,7 @@ public sealed class InMemoryObjectStoreContract : ObjectStoreContract
     }
 
     /// <summary>Every open of the location is the same store; disposing one view must not end the others.</summary>
-    private sealed class Shared(InMemoryObjectStore inner) : IObjectStore, IMultipartProtocol
-    {
-        public string Name => inner.Name;
-
-        public StoreCapabilities Capabilities => inner.Capabilities;
-
-        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.GetInfoAsync(key, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, offset, length, cancellationToken);
-
-        public Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadAsync(key, offset, destination, cancellationToken);
-
-        public Task<ObjectInfo> PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, cancellationToken);
-
-        public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateAsync(key, content, cancellationToken);
-
-        public Task<IMultipartUpload> StartUploadAsync(string key, CancellationToken cancellationToken = default) => inner.StartUploadAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task<string> InitiateUploadAsync(string key, CancellationToken cancellationToken = default) => inner.InitiateUploadAsync(key, cancellationToken);
-
-        public Task<UploadedPart> UploadPartAsync(string key, string uploadId, int partNumber, System.Buffers.ReadOnlySequence<byte> data, CancellationToken cancellationToken = default) =>
-            inner.UploadPartAsync(key, uploadId, partNumber, data, cancellationToken);
-
-        public Task<ObjectInfo> CompleteUploadAsync(string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default) =>
-            inner.CompleteUploadAsync(key, uploadId, parts, cancellationToken);
-
-        public Task AbortUploadAsync(string key, string uploadId, CancellationToken cancellationToken = default) => inner.AbortUploadAsync(key, uploadId, cancellationToken);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
+    private sealed class Shared(InMemoryObjectStore inner) : ForwardingObjectStore(inner);
 }
 
 /// <summary>The contract against S3, on a real S3 API server (s3rver) on loopback, one bucket per test.</summary>

@@ -266,39 +266,16 @@ public static class MultipartUploadBenchmark
     /// Passes every call through, notes when each part's answer came, and reads the CPU clocks when the
     /// complete request starts (after the injected latency, which sits above).
     /// </summary>
-    private sealed class CompleteSplit(IObjectStore inner, CpuClock clock) : IObjectStore, IMultipartProtocol
+    private sealed class CompleteSplit(IObjectStore inner, CpuClock clock) : ForwardingObjectStore(inner)
     {
-        private readonly IMultipartProtocol _protocol = (IMultipartProtocol)inner;
         private readonly Stopwatch _watch = Stopwatch.StartNew();
         private readonly List<double> _partEnds = [];
 
         public CpuReading? AtComplete { get; private set; }
 
-        public string Name => inner.Name;
-
-        public StoreCapabilities Capabilities => inner.Capabilities;
-
-        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<ObjectInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default) => inner.GetInfoAsync(key, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default) => inner.OpenReadAsync(key, offset, length, cancellationToken);
-
-        public Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadAsync(key, offset, destination, cancellationToken);
-
-        public Task<ObjectInfo> PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, cancellationToken);
-
-        public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateAsync(key, content, cancellationToken);
-
-        public Task<IMultipartUpload> StartUploadAsync(string key, CancellationToken cancellationToken = default) => inner.StartUploadAsync(key, cancellationToken);
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
-
-        public Task<string> InitiateUploadAsync(string key, CancellationToken cancellationToken = default) => _protocol.InitiateUploadAsync(key, cancellationToken);
-
-        public async Task<UploadedPart> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
+        public override async Task<UploadedPart> UploadPartAsync(string key, string uploadId, int partNumber, ReadOnlySequence<byte> data, CancellationToken cancellationToken = default)
         {
-            var part = await _protocol.UploadPartAsync(key, uploadId, partNumber, data, cancellationToken).ConfigureAwait(false);
+            var part = await base.UploadPartAsync(key, uploadId, partNumber, data, cancellationToken).ConfigureAwait(false);
             lock (_partEnds)
             {
                 _partEnds.Add(_watch.Elapsed.TotalMilliseconds);
@@ -317,14 +294,10 @@ public static class MultipartUploadBenchmark
             }
         }
 
-        public Task<ObjectInfo> CompleteUploadAsync(string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default)
+        public override Task<ObjectInfo> CompleteUploadAsync(string key, string uploadId, IReadOnlyList<UploadedPart> parts, CancellationToken cancellationToken = default)
         {
             AtComplete = clock.Read();
-            return _protocol.CompleteUploadAsync(key, uploadId, parts, cancellationToken);
+            return base.CompleteUploadAsync(key, uploadId, parts, cancellationToken);
         }
-
-        public Task AbortUploadAsync(string key, string uploadId, CancellationToken cancellationToken = default) => _protocol.AbortUploadAsync(key, uploadId, cancellationToken);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
