@@ -22,7 +22,7 @@ internal sealed unsafe class PooledFileReader : IDisposable
         _memory = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)bufferBytes);
     }
 
-    private SafeFileHandle File => _handle ?? throw new ObjectDisposedException(nameof(PooledFileReader), "The reader is not positioned on a file.");
+    private SafeFileHandle Handle => _handle ?? throw new ObjectDisposedException(nameof(PooledFileReader), "The reader is not positioned on a file.");
 
     /// <summary>Starts reading <paramref name="handle"/> at <paramref name="offset"/>.</summary>
     public void Reset(SafeFileHandle handle, long offset)
@@ -49,7 +49,7 @@ internal sealed unsafe class PooledFileReader : IDisposable
                 if (destination.Length - copied >= _capacity)
                 {
                     // Large reads go straight to the destination.
-                    var direct = RandomAccess.Read(File, destination[copied..], _filePosition);
+                    var direct = RandomAccess.Read(Handle, destination[copied..], _filePosition);
                     if (direct == 0)
                     {
                         return copied == 0 ? false : throw new EndOfStreamException();
@@ -60,7 +60,7 @@ internal sealed unsafe class PooledFileReader : IDisposable
                     continue;
                 }
 
-                var n = RandomAccess.Read(File, Window, _filePosition);
+                var n = RandomAccess.Read(Handle, Window, _filePosition);
                 if (n == 0)
                 {
                     return copied == 0 ? false : throw new EndOfStreamException();
@@ -93,7 +93,7 @@ internal sealed unsafe class PooledFileReader : IDisposable
 
         _filePosition += count - buffered;
         _start = _end = 0;
-        return _filePosition <= RandomAccess.GetLength(File);
+        return _filePosition <= RandomAccess.GetLength(Handle);
     }
 
     public void Dispose()

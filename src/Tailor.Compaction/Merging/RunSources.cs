@@ -169,7 +169,6 @@ internal sealed unsafe class MemoryRunSource : RunSource
 
         _end = end;
     }
-
 }
 
 /// <summary>One run's sort key, flat: series key, first timestamp, newest intake first, then read order.</summary>

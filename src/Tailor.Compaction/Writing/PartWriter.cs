@@ -171,10 +171,7 @@ internal sealed class PartWriter : IAsyncDisposable
         }
         finally
         {
-            if (File.Exists(path))
-            {
-                File.Delete(path);
-            }
+            File.Delete(path); // gone already when moved into a local store; Delete ignores a missing file
 
             lock (_uploads)
             {
