@@ -19,8 +19,13 @@ internal sealed unsafe class CodecScratch
     public long[] LongsB = [];
     public long[] LongsC = [];
     public long[] LongsD = [];
+    public long[] LongsE = [];
+    public long[] LongsF = [];
+    public long[] LongsG = [];
     public int[] Positions = [];
+    public int[] PositionsB = [];
     public byte[] Bytes = [];
+    public long[] Denominators = [];
 
     public static CodecScratch Current => t_current ??= new CodecScratch();
 
@@ -46,8 +51,23 @@ internal sealed unsafe class CodecScratch
             LongsB = GC.AllocateUninitializedArray<long>(size);
             LongsC = GC.AllocateUninitializedArray<long>(size);
             LongsD = GC.AllocateUninitializedArray<long>(size);
+            LongsE = GC.AllocateUninitializedArray<long>(size);
+            LongsF = GC.AllocateUninitializedArray<long>(size);
+            LongsG = GC.AllocateUninitializedArray<long>(size);
             Positions = GC.AllocateUninitializedArray<int>(size);
+            PositionsB = GC.AllocateUninitializedArray<int>(size);
         }
+    }
+
+    /// <summary>The decoder's column of quotient denominators, at least <paramref name="count"/> long.</summary>
+    public long[] EnsureDenominators(int count)
+    {
+        if (Denominators.Length < count)
+        {
+            Denominators = GC.AllocateUninitializedArray<long>(Math.Max(count, 1024));
+        }
+
+        return Denominators;
     }
 
     public byte[] EnsureBytes(int count)

@@ -14,11 +14,14 @@ public static class SeriesCodecs
     /// <summary>The reference codec: Gorilla's delta-of-delta timestamps and XOR values (id 1, <c>"gorilla"</c>).</summary>
     public static GorillaCodec Gorilla { get; } = new();
 
-    /// <summary>Tailor's codec with default options (id 2, <c>"tailor"</c>).</summary>
+    /// <summary>Tailor's codec, version 1, with default options (id 2, <c>"tailor"</c>).</summary>
     public static TailorCodec Tailor { get; } = new();
 
-    /// <summary>The codec S-files use unless told otherwise: <see cref="Tailor"/>.</summary>
-    public static ISeriesCodec Default => Tailor;
+    /// <summary>Tailor's codec, version 2 (quotient values), with default options (id 3, <c>"tailor2"</c>).</summary>
+    public static TailorCodec Tailor2 { get; } = new(TailorCodecOptions.Default, 2);
+
+    /// <summary>The codec S-files use unless told otherwise: <see cref="Tailor2"/>.</summary>
+    public static ISeriesCodec Default => Tailor2;
 
     internal static void ValidateCount(int pointCount)
     {

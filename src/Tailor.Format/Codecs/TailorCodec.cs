@@ -1,16 +1,21 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using Tailor.Format.Encoding;
 
 namespace Tailor.Format.Codecs;
 
 /// <summary>
-/// Tailor's default series codec (id 2, name <c>"tailor"</c>): timestamp deltas and values as
+/// Tailor's series codec, in two versions: id 2 (<c>"tailor"</c>) and id 3 (<c>"tailor2"</c>, the
+/// default). Timestamp deltas and values are
 /// integer columns (frame of reference or zigzag around a sampled median, common divisor, one bit
 /// width per column, patched exceptions), with values first scaled losslessly to decimal integers
 /// where they are decimals (ALP-style, exponent per block, exceptions kept verbatim), else taken as
 /// order-preserving integer images of their bit patterns; zstd over the block body where it pays.
+/// Version 2 adds quotient values: a value that is exactly a decimal divided by an integer
+/// (busy ticks over total ticks, a sum over a count) is stored as its numerator and denominator.
 /// </summary>
 /// <remarks>
 /// Lossless for every input: each value either round-trips through its decimal integer (checked with
@@ -20,8 +25,11 @@ namespace Tailor.Format.Codecs;
 /// </remarks>
 public sealed class TailorCodec : ISeriesCodec
 {
-    /// <summary>The codec id: 2.</summary>
+    /// <summary>The codec id of version 1: 2.</summary>
     public const byte CodecId = 2;
+
+    /// <summary>The codec id of version 2 (quotient values): 3.</summary>
+    public const byte Version2CodecId = 3;
 
     /// <summary>The largest decimal exponent of the format.</summary>
     public const int MaxDecimalExponent = 18;
@@ -31,38 +39,62 @@ public sealed class TailorCodec : ISeriesCodec
     private const byte ValuesRaw = 0;
     private const byte ValuesDecimal = 1;
     private const byte ValuesBits = 2;
+    private const byte ValuesQuotient = 3;
     private const byte ValuesDelta = 4;
+    private const byte DenominatorDelta = 8;
+    private const int QuotientSampleSize = 16;
+    private const int MaxQuotientExponent = 6;
+    private const int DenominatorWindow = 32; // half the window of candidates around the previous denominator
+    private const long MaxDenominator = 1L << 32;
+    private const double NearIntegerTolerance = 1.0 / (1L << 44);
+    private const double ConvergedFraction = 1.0 / 256;
     private const int SampleSize = 32;
     // Digits are kept below 2^53, where every integer is exact as a double: wider digits would cost as
     // many bits as the bit pattern itself, so values needing them are better off in the bits mode.
     private const double ScaledLimit = 9007199254740992.0; // 2^53
 
     private readonly TailorCodecOptions _options;
+    private readonly bool _quotients;
 
-    /// <summary>A codec with <see cref="TailorCodecOptions.Default"/>.</summary>
+    /// <summary>Version 1 (id 2) with <see cref="TailorCodecOptions.Default"/>.</summary>
     public TailorCodec()
         : this(TailorCodecOptions.Default)
     {
     }
 
-    /// <summary>A codec with the given encoder options.</summary>
+    /// <summary>Version 1 (id 2) with the given encoder options.</summary>
     /// <param name="options">Encoder options; validated here.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public TailorCodec(TailorCodecOptions options)
+        : this(options, 1)
+    {
+    }
+
+    /// <summary>The given version (1: id 2, <c>"tailor"</c>; 2: id 3, <c>"tailor2"</c>) with the given encoder options.</summary>
+    /// <param name="options">Encoder options; validated here.</param>
+    /// <param name="version">1 or 2. Version 2 reads and writes quotient values; version 1 rejects them.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option or the version is out of range.</exception>
+    public TailorCodec(TailorCodecOptions options, int version)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(version, 2);
         options.Validate();
         _options = options;
+        _quotients = version == 2;
     }
 
     /// <summary>The encoder options.</summary>
     public TailorCodecOptions Options => _options;
 
-    /// <inheritdoc/>
-    public byte Id => CodecId;
+    /// <summary>The layout version: 1 (id 2) or 2 (id 3, adds quotient values).</summary>
+    public int Version => _quotients ? 2 : 1;
 
     /// <inheritdoc/>
-    public string Name => "tailor";
+    public byte Id => _quotients ? Version2CodecId : CodecId;
+
+    /// <inheritdoc/>
+    public string Name => _quotients ? "tailor2" : "tailor";
 
     /// <inheritdoc/>
     public int GetMaxEncodedLength(int pointCount)
@@ -158,7 +190,7 @@ public sealed class TailorCodec : ISeriesCodec
 
         if (source[0] == BodyPlain)
         {
-            if (!TryReadBody(source, ref position, timestamps[..n], values[..n]))
+            if (!TryReadBody(source, ref position, timestamps[..n], values[..n], _quotients))
             {
                 return OperationStatus.InvalidData;
             }
@@ -175,7 +207,7 @@ public sealed class TailorCodec : ISeriesCodec
             var body = scratch.EnsureBytes((int)bodyLength).AsSpan(0, (int)bodyLength);
             int produced = scratch.Decompress(source.Slice(position, (int)frameLength), body);
             int bodyPosition = 0;
-            if (produced != (int)bodyLength || !TryReadBody(body, ref bodyPosition, timestamps[..n], values[..n]) || bodyPosition != body.Length)
+            if (produced != (int)bodyLength || !TryReadBody(body, ref bodyPosition, timestamps[..n], values[..n], _quotients) || bodyPosition != body.Length)
             {
                 return OperationStatus.InvalidData;
             }
@@ -213,7 +245,7 @@ public sealed class TailorCodec : ISeriesCodec
         return position + frameLength;
     }
 
-    private static bool TryReadBody(ReadOnlySpan<byte> source, ref int position, Span<long> timestamps, Span<double> values)
+    private static bool TryReadBody(ReadOnlySpan<byte> source, ref int position, Span<long> timestamps, Span<double> values, bool quotients)
     {
         int n = timestamps.Length;
         if (!VarInt.TryRead(source, ref position, out ulong first))
@@ -238,7 +270,7 @@ public sealed class TailorCodec : ISeriesCodec
             }
         }
 
-        return TryReadValues(source, ref position, values);
+        return TryReadValues(source, ref position, values, quotients);
     }
 
     private void WriteValues(ReadOnlySpan<double> values, Span<byte> destination, ref int position, CodecScratch scratch)
@@ -319,7 +351,16 @@ public sealed class TailorCodec : ISeriesCodec
             }
         }
 
-        // Bits: order-preserving integer images of the bit patterns, for values that are not decimals.
+        // Quotients (version 2): value = (d / 10^e) / q for integers d and q, where decimals are not exact.
+        long quotientBytes = long.MaxValue;
+        QuotientPlan quotient = default;
+        if (_quotients && (decimalBytes == long.MaxValue || exceptionCount > 0))
+        {
+            quotientBytes = PlanQuotients(values, scratch, out quotient);
+        }
+
+        // Bits: order-preserving integer images of the bit patterns, for values that are neither of the
+        // above exactly.
         long bitsBytes = long.MaxValue;
         bool bitsDelta = false;
         ColumnPlan bitsPlan = default;
@@ -354,7 +395,11 @@ public sealed class TailorCodec : ISeriesCodec
             bitsBytes = 1 + columnBytes;
         }
 
-        if (decimalBytes <= bitsBytes && decimalBytes <= rawBytes)
+        if (quotientBytes < decimalBytes && quotientBytes < bitsBytes && quotientBytes < rawBytes)
+        {
+            WriteQuotients(values, quotient, scratch, destination, ref position);
+        }
+        else if (decimalBytes <= bitsBytes && decimalBytes <= rawBytes)
         {
             destination[position++] = (byte)(ValuesDecimal | (decimalDelta ? ValuesDelta : 0));
             destination[position++] = (byte)exponent;
@@ -386,6 +431,360 @@ public sealed class TailorCodec : ISeriesCodec
         }
     }
 
+    /// <summary>
+    /// Plans the quotient mode: picks the exponent from a sample, then finds each value's numerator and
+    /// denominator (the previous denominator and its neighbours first, then continued fractions), and
+    /// returns the estimated bytes, or <see cref="long.MaxValue"/> when the values are not quotients.
+    /// </summary>
+    private static long PlanQuotients(ReadOnlySpan<double> values, CodecScratch scratch, out QuotientPlan plan)
+    {
+        plan = default;
+        int n = values.Length;
+        int exponent = ChooseQuotientExponent(values, out long hint);
+        if (exponent < 0)
+        {
+            return long.MaxValue;
+        }
+
+        double scale = Pow10[exponent];
+        var numerators = scratch.LongsE.AsSpan(0, n);
+        var denominators = scratch.LongsF.AsSpan(0, n);
+        var positions = scratch.PositionsB;
+        int exceptions = 0;
+        int firstGood = -1;
+        long lastNumerator = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long q = FindDenominator(values[i], scale, hint, out long x);
+            if (q > 0)
+            {
+                numerators[i] = x;
+                denominators[i] = q;
+                lastNumerator = x;
+                hint = q;
+                if (firstGood < 0)
+                {
+                    firstGood = i;
+                }
+
+                continue;
+            }
+
+            numerators[i] = lastNumerator;
+            denominators[i] = hint;
+            positions[exceptions++] = i;
+        }
+
+        if (firstGood < 0 || exceptions > n / 4)
+        {
+            return long.MaxValue;
+        }
+
+        numerators[..firstGood].Fill(numerators[firstGood]);
+        denominators[..firstGood].Fill(denominators[firstGood]);
+        long bytes = 2 + VarInt.GetLength((ulong)exceptions);
+        int previous = -1;
+        for (int k = 0; k < exceptions; k++)
+        {
+            bytes += VarInt.GetLength((ulong)(positions[k] - previous - 1)) + 8;
+            previous = positions[k];
+        }
+
+        bytes += PlanSequence(numerators, scratch.LongsG, out plan.NumeratorDelta, out plan.Numerators);
+        bytes += PlanSequence(denominators, scratch.LongsG, out plan.DenominatorDelta, out plan.Denominators);
+        plan.Exponent = exponent;
+        plan.ExceptionCount = exceptions;
+        return bytes;
+    }
+
+    /// <summary>Plans a sequence both as is and as deltas (computed in <paramref name="deltaScratch"/>); returns the cheaper estimate.</summary>
+    private static long PlanSequence(ReadOnlySpan<long> values, long[] deltaScratch, out bool delta, out ColumnPlan plan)
+    {
+        int n = values.Length;
+        plan = IntegerColumn.Plan(values);
+        delta = false;
+        long bytes = plan.MaxBytes;
+        if (n > 1)
+        {
+            var deltaPlan = IntegerColumn.Plan(Deltas(values, deltaScratch));
+            long deltaBytes = VarInt.GetLength(VarInt.ZigZag(values[0])) + deltaPlan.MaxBytes;
+            if (deltaBytes < bytes)
+            {
+                delta = true;
+                plan = deltaPlan;
+                bytes = deltaBytes;
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The differences of consecutive values, written to <paramref name="destination"/> (one fewer than the values).</summary>
+    private static ReadOnlySpan<long> Deltas(ReadOnlySpan<long> values, long[] destination)
+    {
+        var deltas = destination.AsSpan(0, Math.Max(0, values.Length - 1));
+        for (int i = 1; i < values.Length; i++)
+        {
+            deltas[i - 1] = unchecked(values[i] - values[i - 1]);
+        }
+
+        return deltas;
+    }
+
+    private static void WriteQuotients(ReadOnlySpan<double> values, in QuotientPlan plan, CodecScratch scratch, Span<byte> destination, ref int position)
+    {
+        int n = values.Length;
+        destination[position++] = (byte)(ValuesQuotient | (plan.NumeratorDelta ? ValuesDelta : 0) | (plan.DenominatorDelta ? DenominatorDelta : 0));
+        destination[position++] = (byte)plan.Exponent;
+        WriteSequence(scratch.LongsE.AsSpan(0, n), Deltas(scratch.LongsE.AsSpan(0, n), scratch.LongsG), plan.NumeratorDelta, plan.Numerators, destination, ref position);
+        WriteSequence(scratch.LongsF.AsSpan(0, n), Deltas(scratch.LongsF.AsSpan(0, n), scratch.LongsG), plan.DenominatorDelta, plan.Denominators, destination, ref position);
+        VarInt.Write(destination, ref position, (ulong)plan.ExceptionCount);
+        var positions = scratch.PositionsB;
+        int previous = -1;
+        for (int k = 0; k < plan.ExceptionCount; k++)
+        {
+            int at = positions[k];
+            VarInt.Write(destination, ref position, (ulong)(at - previous - 1));
+            BinaryPrimitives.WriteInt64LittleEndian(destination[position..], BitConverter.DoubleToInt64Bits(values[at]));
+            position += 8;
+            previous = at;
+        }
+    }
+
+    /// <summary>
+    /// The exponent e (0 .. 6) for which a sample of the values is best written as (d / 10^e) / q: the
+    /// most values found, then the smallest denominators; -1 when under three quarters of the sample
+    /// are quotients at any exponent. <paramref name="hint"/> is the first denominator found.
+    /// </summary>
+    private static int ChooseQuotientExponent(ReadOnlySpan<double> values, out long hint)
+    {
+        int n = values.Length;
+        int count = Math.Min(QuotientSampleSize, n);
+        int best = -1;
+        int bestFound = 0;
+        double bestCost = double.MaxValue;
+        hint = 0;
+        for (int e = 0; e <= MaxQuotientExponent; e++)
+        {
+            double scale = Pow10[e];
+            int found = 0;
+            double cost = 0;
+            long previous = 0;
+            long first = 0;
+            for (int j = 0; j < count && found + (count - j) >= bestFound && (j - found) * 4 <= count; j++)
+            {
+                long q = FindDenominator(values[(int)((long)j * n / count)], scale, previous, out _);
+                if (q > 0)
+                {
+                    found++;
+                    cost += 64 - BitOperations.LeadingZeroCount((ulong)q);
+                    previous = q;
+                    if (first == 0)
+                    {
+                        first = q;
+                    }
+                }
+            }
+
+            if (found * 4 >= count * 3 && (found > bestFound || (found == bestFound && cost < bestCost)))
+            {
+                best = e;
+                bestFound = found;
+                bestCost = cost;
+                hint = first;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// A denominator q ≥ 1 with a numerator <paramref name="numerator"/> such that ((double)numerator /
+    /// <paramref name="scale"/>) / q gives back <paramref name="value"/> bit for bit, or 0 when none is
+    /// found. Tries <paramref name="hint"/> and its neighbours first, then the denominators of the
+    /// continued fraction of value·scale, each also as the multiple nearest the hint, so that a series
+    /// keeps one denominator where it can.
+    /// </summary>
+    private static long FindDenominator(double value, double scale, long hint, out long numerator)
+    {
+        if (hint > 0)
+        {
+            long near = NearestInWindow(value, scale, hint, out numerator);
+            if (near > 0)
+            {
+                    return near;
+            }
+        }
+
+        double y = Math.Abs(value * scale);
+        if (!(y < ScaledLimit))
+        {
+            numerator = 0;
+            return 0;
+        }
+
+        long k0 = 1;
+        long k1 = 0;
+        for (int step = 0; step < 48; step++)
+        {
+            double a = Math.Floor(y);
+            if (a >= MaxDenominator)
+            {
+                break;
+            }
+
+            long k = ((long)a * k1) + k0;
+            if (k > MaxDenominator || k <= 0)
+            {
+                break;
+            }
+
+            // At the value's own denominator the continued fraction ends: what is left of y is rounding
+            // noise. Only then is the candidate worth the test.
+            double fraction = y - a;
+            if (fraction < ConvergedFraction && TryDenominator(value, scale, k, out numerator))
+            {
+                    if (hint > k)
+                {
+                    long multiple = (hint + (k / 2)) / k * k;
+                    if (multiple != k && TryDenominator(value, scale, multiple, out long x))
+                    {
+                        numerator = x;
+                        return multiple;
+                    }
+                }
+
+                return k;
+            }
+
+            k0 = k1;
+            k1 = k;
+            if (!(fraction > 0))
+            {
+                break;
+            }
+
+            y = 1 / fraction;
+        }
+
+        numerator = 0;
+        return 0;
+    }
+
+    /// <summary>
+    /// The denominator nearest <paramref name="hint"/> among hint − 32 .. hint + 31 (ties to the lower)
+    /// that passes <see cref="TryDenominator"/>, or 0. The cheap near-integer test runs on four
+    /// candidates at a time, with the same arithmetic as the scalar test, so the answer does not depend
+    /// on the hardware.
+    /// </summary>
+    private static long NearestInWindow(double value, double scale, long hint, out long numerator)
+    {
+        numerator = 0;
+        if (hint > MaxDenominator)
+        {
+            return 0;
+        }
+
+        // The eight nearest candidates first: a hit among them is the nearest of the whole window.
+        double scaledValue = value * scale;
+        double start = hint - DenominatorWindow;
+        const ulong Inner = 0xFFul << (DenominatorWindow - 4);
+        long q = Nearest(value, scale, hint, NearIntegerMask(scaledValue, start + DenominatorWindow - 4, 2) << (DenominatorWindow - 4), out numerator);
+        return q > 0 ? q : Nearest(value, scale, hint, NearIntegerMask(scaledValue, start, 2 * DenominatorWindow / 4) & ~Inner, out numerator);
+    }
+
+    /// <summary>Of the candidates hint − 32 + i for the set bits i of <paramref name="mask"/>, the nearest the hint (the lower on a tie) that passes <see cref="TryDenominator"/>, or 0.</summary>
+    private static long Nearest(double value, double scale, long hint, ulong mask, out long numerator)
+    {
+        numerator = 0;
+        while (mask != 0)
+        {
+            // Bit DenominatorWindow is the hint itself.
+            ulong below = mask & ((1ul << DenominatorWindow) - 1);
+            ulong above = mask & ~((1ul << DenominatorWindow) - 1);
+            int bit;
+            if (below == 0)
+            {
+                bit = BitOperations.TrailingZeroCount(above);
+            }
+            else if (above == 0)
+            {
+                bit = 63 - BitOperations.LeadingZeroCount(below);
+            }
+            else
+            {
+                int low = 63 - BitOperations.LeadingZeroCount(below);
+                int high = BitOperations.TrailingZeroCount(above);
+                bit = DenominatorWindow - low <= high - DenominatorWindow ? low : high;
+            }
+
+            long q = hint - DenominatorWindow + bit;
+            if (TryDenominator(value, scale, q, out numerator))
+            {
+                return q;
+            }
+
+            mask &= ~(1ul << bit);
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Bit i is set when scaledValue·(start + i) is within the near-integer tolerance of an integer below
+    /// 2^53 and start + i ≥ 1, for i below 4·<paramref name="vectors"/>: the same arithmetic as
+    /// <see cref="TryDenominator"/>'s first test.
+    /// </summary>
+    private static ulong NearIntegerMask(double scaledValue, double start, int vectors)
+    {
+        var value = Vector256.Create(scaledValue);
+        var tolerance = Vector256.Create(NearIntegerTolerance);
+        var limit = Vector256.Create(ScaledLimit);
+        var one = Vector256.Create(1.0);
+        var step = Vector256.Create(0.0, 1, 2, 3);
+        ulong mask = 0;
+        for (int j = 0; j < vectors; j++)
+        {
+            var q = Vector256.Create(start + (4 * j)) + step;
+            var scaled = value * q;
+            var error = Vector256.Abs(scaled - Vector256.Round(scaled));
+            var near = Vector256.LessThanOrEqual(error, Vector256.Abs(scaled) * tolerance)
+                & Vector256.LessThan(Vector256.Abs(scaled), limit)
+                & Vector256.GreaterThanOrEqual(q, one);
+            mask |= (ulong)near.ExtractMostSignificantBits() << (4 * j);
+        }
+
+        return mask;
+    }
+
+    private static bool TryDenominator(double value, double scale, long q, out long numerator)
+    {
+        double scaled = value * scale * q;
+        if (!(Math.Abs(scaled) < ScaledLimit))
+        {
+            numerator = 0;
+            return false;
+        }
+
+        double rounded = Math.Round(scaled);
+        numerator = (long)rounded;
+
+        // The right denominator makes value·scale·q an integer but for a few ulps of rounding; the cheap
+        // test skips the two divisions of the exact check for nearly every wrong one.
+        return Math.Abs(scaled - rounded) <= Math.Abs(scaled) * NearIntegerTolerance
+            && BitConverter.DoubleToInt64Bits(numerator / scale / q) == BitConverter.DoubleToInt64Bits(value);
+    }
+
+    private struct QuotientPlan
+    {
+        public int Exponent;
+        public int ExceptionCount;
+        public bool NumeratorDelta;
+        public bool DenominatorDelta;
+        public ColumnPlan Numerators;
+        public ColumnPlan Denominators;
+    }
+
     private static void WriteSequence(ReadOnlySpan<long> values, ReadOnlySpan<long> deltas, bool delta, in ColumnPlan plan, Span<byte> destination, ref int position)
     {
         if (!delta)
@@ -398,7 +797,7 @@ public sealed class TailorCodec : ISeriesCodec
         IntegerColumn.Write(deltas, plan, destination, ref position);
     }
 
-    private static bool TryReadValues(ReadOnlySpan<byte> source, ref int position, Span<double> values)
+    private static bool TryReadValues(ReadOnlySpan<byte> source, ref int position, Span<double> values, bool quotients)
     {
         int n = values.Length;
         if ((uint)position >= (uint)source.Length)
@@ -409,7 +808,12 @@ public sealed class TailorCodec : ISeriesCodec
         int mode = source[position++];
         int kind = mode & 3;
         bool delta = (mode & ValuesDelta) != 0;
-        if ((mode & ~7) != 0 || kind == 3 || (kind == ValuesRaw && delta))
+        if (kind == ValuesQuotient)
+        {
+            return quotients && (mode & ~15) == 0 && TryReadQuotients(source, ref position, values, delta, (mode & DenominatorDelta) != 0);
+        }
+
+        if ((mode & ~7) != 0 || (kind == ValuesRaw && delta))
         {
             return false;
         }
@@ -485,6 +889,42 @@ public sealed class TailorCodec : ISeriesCodec
             }
         }
 
+        return TryReadExceptions(source, ref position, values);
+    }
+
+    private static bool TryReadQuotients(ReadOnlySpan<byte> source, ref int position, Span<double> values, bool numeratorDelta, bool denominatorDelta)
+    {
+        int n = values.Length;
+        if ((uint)position >= (uint)source.Length)
+        {
+            return false;
+        }
+
+        int exponent = source[position++];
+        if (exponent > MaxDecimalExponent)
+        {
+            return false;
+        }
+
+        var numerators = MemoryMarshal.Cast<double, long>(values);
+        var denominators = CodecScratch.Current.EnsureDenominators(n).AsSpan(0, n);
+        if (!TryReadSequence(source, ref position, numerators, numeratorDelta) || !TryReadSequence(source, ref position, denominators, denominatorDelta))
+        {
+            return false;
+        }
+
+        double scale = Pow10[exponent];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = numerators[i] / scale / denominators[i];
+        }
+
+        return TryReadExceptions(source, ref position, values);
+    }
+
+    private static bool TryReadExceptions(ReadOnlySpan<byte> source, ref int position, Span<double> values)
+    {
+        int n = values.Length;
         if (!VarInt.TryRead(source, ref position, out ulong exceptionCount) || exceptionCount > (ulong)n)
         {
             return false;

@@ -13,7 +13,7 @@ public class CodecGoldenTests
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (var codec in new[] { "gorilla", "tailor" })
+        foreach (var codec in new[] { "gorilla", "tailor", "tailor2" })
         {
             foreach (var series in Series.Keys)
             {
@@ -47,6 +47,14 @@ public class CodecGoldenTests
             [1_795_651_200, 1_795_651_260, 1_795_651_320, 1_795_651_380],
             [1, 1, 1, 1]),
         ["empty"] = ([], []),
+        // Quotients: busy ticks over total ticks as a percentage, with a NaN and a value that is neither.
+        ["quotient"] = (
+            [1_795_651_200, 1_795_651_215, 1_795_651_230, 1_795_651_245, 1_795_651_260, 1_795_651_275, 1_795_651_290, 1_795_651_305],
+            [312 * 100.0 / 1499, 355 * 100.0 / 1501, 298 * 100.0 / 1500, double.NaN, 401 * 100.0 / 1498, 0, Math.PI, 299 * 100.0 / 1502]),
+        // Request time sums in µs over request counts, in milliseconds: quotients of decimals.
+        ["sum-over-count"] = (
+            [1_795_651_200, 1_795_651_210, 1_795_651_220, 1_795_651_230, 1_795_651_240, 1_795_651_250],
+            [77_123 / 1000.0 / 17, 80_456 / 1000.0 / 19, 69_999 / 1000.0 / 16, 91_011 / 1000.0 / 21, 75_000 / 1000.0 / 17, 88_888 / 1000.0 / 18]),
     };
 
     [Theory]
@@ -90,7 +98,11 @@ public class CodecGoldenTests
         Assert.Equal("gorilla", SeriesCodecs.Gorilla.Name);
         Assert.Equal(2, SeriesCodecs.Tailor.Id);
         Assert.Equal("tailor", SeriesCodecs.Tailor.Name);
-        Assert.Same(SeriesCodecs.Tailor, SeriesCodecs.Default);
+        Assert.Equal(1, SeriesCodecs.Tailor.Version);
+        Assert.Equal(3, SeriesCodecs.Tailor2.Id);
+        Assert.Equal("tailor2", SeriesCodecs.Tailor2.Name);
+        Assert.Equal(2, SeriesCodecs.Tailor2.Version);
+        Assert.Same(SeriesCodecs.Tailor2, SeriesCodecs.Default);
     }
 
     private static string SourceGoldenDirectory([CallerFilePath] string source = "") =>

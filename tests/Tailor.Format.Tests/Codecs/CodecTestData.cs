@@ -7,7 +7,14 @@ namespace Tailor.Format.Tests.Codecs;
 /// <summary>Generators and helpers shared by the codec tests.</summary>
 internal static class CodecTestData
 {
-    public static readonly ISeriesCodec[] AllCodecs = [SeriesCodecs.Gorilla, SeriesCodecs.Tailor, new TailorCodec(new TailorCodecOptions { UseZstd = true, ZstdMinSavings = 0, ZstdMinBodyLength = 0 })];
+    public static readonly ISeriesCodec[] AllCodecs =
+    [
+        SeriesCodecs.Gorilla,
+        SeriesCodecs.Tailor,
+        new TailorCodec(new TailorCodecOptions { UseZstd = true, ZstdMinSavings = 0, ZstdMinBodyLength = 0 }),
+        SeriesCodecs.Tailor2,
+        new TailorCodec(new TailorCodecOptions { UseZstd = true, ZstdMinSavings = 0, ZstdMinBodyLength = 0 }, 2),
+    ];
 
     /// <summary>Bit patterns that codecs get wrong most easily.</summary>
     public static readonly ulong[] SpecialBits =
