@@ -913,8 +913,22 @@ public sealed class TailorCodec : ISeriesCodec
             return false;
         }
 
+        // Four at a time where vectors are fast: the same conversions and divisions, each correctly
+        // rounded, so the result is the same bits either way.
         double scale = Pow10[exponent];
-        for (int i = 0; i < n; i++)
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var scales = Vector256.Create(scale);
+            for (; i <= n - 4; i += 4)
+            {
+                var x = Vector256.ConvertToDouble(Vector256.Create<long>(numerators.Slice(i, 4)));
+                var q = Vector256.ConvertToDouble(Vector256.Create<long>(denominators.Slice(i, 4)));
+                (x / scales / q).CopyTo(values.Slice(i, 4));
+            }
+        }
+
+        for (; i < n; i++)
         {
             values[i] = numerators[i] / scale / denominators[i];
         }
