@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Tailor.Benchmarks.Codecs;
+using Tailor.Format.Codecs;
 using Tailor.Format.Payloads;
 using Tailor.Format.Segments;
 using Tailor.Format.Zstd;
@@ -112,7 +113,7 @@ public static class FormatBench
 
         if (options.Codecs)
         {
-            progress?.WriteLine("comparing codecs (gorilla, tailor, parquet)...");
+            progress?.WriteLine($"comparing codecs (gorilla, {SeriesCodecs.Default.Name}, parquet)...");
             var codecs = CodecComparison.Run(new CodecComparisonOptions { SeriesCount = options.CodecSeries, Iterations = options.Iterations });
             result.Codecs = codecs.Codecs;
             result.DefaultCodec = codecs.DefaultCodec;

@@ -2,7 +2,7 @@ namespace Tailor.Format.Codecs;
 
 /// <summary>
 /// Encoder choices of the <c>tailor</c> codec. They change which valid layout the encoder picks, never
-/// the format: any block decodes with any options, and the codec id stays 2.
+/// the format: any block decodes with any options, and the codec id stays that of the version (2 or 3).
 /// </summary>
 public sealed class TailorCodecOptions
 {
