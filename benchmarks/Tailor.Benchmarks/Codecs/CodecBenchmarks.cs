@@ -7,10 +7,7 @@ namespace Tailor.Benchmarks.Codecs;
 /// <summary>The standard corpus, encoded once per codec, shared by the codec benchmarks.</summary>
 public abstract class CodecBenchmarkBase
 {
-    private byte[] _gorillaBlocks = [];
-    private int[] _gorillaOffsets = [];
-    private byte[] _tailorBlocks = [];
-    private int[] _tailorOffsets = [];
+    private readonly Dictionary<byte, (byte[] Blocks, int[] Offsets)> _encoded = [];
 
     /// <summary>Series in the corpus (one benchmark operation encodes or decodes all of them).</summary>
     [Params(500)]
@@ -37,8 +34,10 @@ public abstract class CodecBenchmarkBase
         Buffer = new byte[SeriesCodecs.Gorilla.GetMaxEncodedLength(max)];
         Timestamps = new long[max];
         Values = new double[max];
-        (_gorillaBlocks, _gorillaOffsets) = EncodeAll(SeriesCodecs.Gorilla);
-        (_tailorBlocks, _tailorOffsets) = EncodeAll(SeriesCodecs.Tailor);
+        foreach (var codec in new ISeriesCodec[] { SeriesCodecs.Gorilla, SeriesCodecs.Tailor, SeriesCodecs.Tailor2 })
+        {
+            _encoded[codec.Id] = EncodeAll(codec);
+        }
     }
 
     /// <summary>Encodes every series with <paramref name="codec"/>; returns the bytes written.</summary>
@@ -56,7 +55,7 @@ public abstract class CodecBenchmarkBase
     /// <summary>Decodes every block of <paramref name="codec"/>; returns the points decoded.</summary>
     protected long DecodeCorpus(ISeriesCodec codec)
     {
-        var (blocks, offsets) = codec.Id == GorillaCodec.CodecId ? (_gorillaBlocks, _gorillaOffsets) : (_tailorBlocks, _tailorOffsets);
+        var (blocks, offsets) = _encoded[codec.Id];
         long points = 0;
         for (int i = 0; i < offsets.Length - 1; i++)
         {
@@ -89,7 +88,7 @@ public abstract class CodecBenchmarkBase
     }
 }
 
-/// <summary>Encoding the standard corpus: Gorilla (baseline) against the default codec.</summary>
+/// <summary>Encoding the standard corpus: Gorilla (baseline) against both versions of Tailor's codec.</summary>
 [MemoryDiagnoser]
 public class CodecEncodeBenchmarks : CodecBenchmarkBase
 {
@@ -97,12 +96,16 @@ public class CodecEncodeBenchmarks : CodecBenchmarkBase
     [Benchmark(Baseline = true)]
     public long Gorilla() => EncodeCorpus(SeriesCodecs.Gorilla);
 
-    /// <summary>Default codec encode of the whole corpus.</summary>
+    /// <summary>Version 1 (<c>tailor</c>) encode of the whole corpus.</summary>
     [Benchmark]
     public long Tailor() => EncodeCorpus(SeriesCodecs.Tailor);
+
+    /// <summary>Default codec (<c>tailor2</c>) encode of the whole corpus.</summary>
+    [Benchmark]
+    public long Tailor2() => EncodeCorpus(SeriesCodecs.Tailor2);
 }
 
-/// <summary>Decoding the standard corpus: Gorilla (baseline) against the default codec.</summary>
+/// <summary>Decoding the standard corpus: Gorilla (baseline) against both versions of Tailor's codec.</summary>
 [MemoryDiagnoser]
 public class CodecDecodeBenchmarks : CodecBenchmarkBase
 {
@@ -110,7 +113,11 @@ public class CodecDecodeBenchmarks : CodecBenchmarkBase
     [Benchmark(Baseline = true)]
     public long Gorilla() => DecodeCorpus(SeriesCodecs.Gorilla);
 
-    /// <summary>Default codec decode of the whole corpus.</summary>
+    /// <summary>Version 1 (<c>tailor</c>) decode of the whole corpus.</summary>
     [Benchmark]
     public long Tailor() => DecodeCorpus(SeriesCodecs.Tailor);
+
+    /// <summary>Default codec (<c>tailor2</c>) decode of the whole corpus.</summary>
+    [Benchmark]
+    public long Tailor2() => DecodeCorpus(SeriesCodecs.Tailor2);
 }

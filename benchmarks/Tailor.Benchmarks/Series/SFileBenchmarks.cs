@@ -50,7 +50,7 @@ public abstract class SFileBenchmarkBase
         _metadata = _order.Select(Metadata).ToArray();
         Timestamps = new long[Corpus.MaxSeriesPointCount];
         Values = new double[Corpus.MaxSeriesPointCount];
-        TailorFile = Write(SeriesCodecs.Tailor).ToArray();
+        TailorFile = Write(SeriesCodecs.Default).ToArray();
         GorillaFile = Write(SeriesCodecs.Gorilla).ToArray();
     }
 
@@ -109,7 +109,7 @@ public class SFileWriteBenchmarks : SFileBenchmarkBase
 
     /// <summary>The whole file with default-codec blocks.</summary>
     [Benchmark]
-    public int Tailor() => Write(SeriesCodecs.Tailor).Length;
+    public int Tailor() => Write(SeriesCodecs.Default).Length;
 }
 
 /// <summary>A full scan of the file as the compaction verifier makes it: every page and block checked, every block decoded.</summary>

@@ -41,15 +41,31 @@ public sealed class PayloadAllocationTests
             return checksum;
         }
 
-        Read(frames.Length); // warm up: the decoder's buffer reaches its size
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Read(100);
-        var after100 = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        Read(10_000);
-        var after10000 = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, after100);
-        Assert.Equal(0, after10000);
+        // Warm up: the decoder's buffer reaches its size, and the methods are called often enough to be
+        // promoted by tiered compilation, which allocates now and then on the calling thread when a
+        // method crosses its call-count threshold.
+        Read(20 * frames.Length);
+
+        // A cost per payload, entry or point would show in every attempt (10,000 payloads at least 10,000
+        // times); a one-off allocation by the runtime during one attempt is not what this measures, so up
+        // to three attempts are made and one must allocate nothing at all.
+        var attempts = new List<(long After100, long After10000)>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Read(100);
+            var after100 = GC.GetAllocatedBytesForCurrentThread() - before;
+            before = GC.GetAllocatedBytesForCurrentThread();
+            Read(10_000);
+            var after10000 = GC.GetAllocatedBytesForCurrentThread() - before;
+            attempts.Add((after100, after10000));
+            if (after100 == 0 && after10000 == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.True(attempts[^1] == (0, 0), $"bytes allocated reading 100 and 10,000 payloads, per attempt: {string.Join(", ", attempts)}");
     }
 
     [Fact]
