@@ -58,7 +58,7 @@ public static class CodecComparisonCommand
                 Seed = seed,
                 Iterations = iterations,
                 IncludeParquet = parquet,
-                Codecs = [.. options.Codecs, SeriesCodecs.Tailor, new RenamedCodec(new TailorCodec(new TailorCodecOptions { UseZstd = false }, 2), "tailor2-nozstd")],
+                Codecs = [.. options.Codecs, SeriesCodecs.Tailor, new RenamedCodec(new TailorCodec(new TailorCodecOptions { UseZstd = true }, 2), "tailor2-zstd")],
             };
         }
 

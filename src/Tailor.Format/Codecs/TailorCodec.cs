@@ -55,6 +55,7 @@ public sealed class TailorCodec : ISeriesCodec
 
     private readonly TailorCodecOptions _options;
     private readonly bool _quotients;
+    private readonly bool _useZstd;
 
     /// <summary>Version 1 (id 2) with <see cref="TailorCodecOptions.Default"/>.</summary>
     public TailorCodec()
@@ -82,6 +83,7 @@ public sealed class TailorCodec : ISeriesCodec
         options.Validate();
         _options = options;
         _quotients = version == 2;
+        _useZstd = options.UseZstd ?? !_quotients;
     }
 
     /// <summary>The encoder options.</summary>
@@ -147,7 +149,7 @@ public sealed class TailorCodec : ISeriesCodec
         }
 
         WriteValues(values, destination, ref position, scratch);
-        if (_options.UseZstd && position - bodyStart >= _options.ZstdMinBodyLength)
+        if (_useZstd && position - bodyStart >= _options.ZstdMinBodyLength)
         {
             position = TryCompressBody(destination, bodyStart, position, scratch);
         }

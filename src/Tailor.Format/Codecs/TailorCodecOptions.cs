@@ -11,11 +11,12 @@ public sealed class TailorCodecOptions
 
     /// <summary>
     /// Whether the encoder tries zstd over the block body and keeps it when it saves at least
-    /// <see cref="ZstdMinSavings"/>. Default: <c>true</c>. On the standard workload it saves 1.6% of the
-    /// bytes for about 6% of decode speed and a third of encode speed (<c>docs/codecs.md</c>); S-files
-    /// live for years, so the default favours size. Turn it off for the fastest encoding.
+    /// <see cref="ZstdMinSavings"/>. Default: <c>null</c>, which means on for version 1 (<c>tailor</c>)
+    /// and off for version 2 (<c>tailor2</c>). On the standard workload zstd saves version 1 1.6% of
+    /// the bytes and version 2, whose quotient columns leave it little to find, 0.4%; either way it
+    /// costs about a quarter of the encode time and 8% of decode speed (<c>docs/codecs.md</c>).
     /// </summary>
-    public bool UseZstd { get; init; } = true;
+    public bool? UseZstd { get; init; }
 
     /// <summary>The zstd level used when <see cref="UseZstd"/> is on (1 .. 19). Default: 3.</summary>
     public int ZstdLevel { get; init; } = 3;

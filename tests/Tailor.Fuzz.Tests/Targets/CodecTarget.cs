@@ -223,7 +223,7 @@ public sealed class CodecTarget : FuzzTarget
             foreach (var codec in new ISeriesCodec[]
             {
                 SeriesCodecs.Gorilla, SeriesCodecs.Tailor, new TailorCodec(new TailorCodecOptions { UseZstd = false }), new TailorCodec(new TailorCodecOptions { ZstdMinSavings = 0, ZstdMinBodyLength = 0 }),
-                SeriesCodecs.Tailor2, new TailorCodec(new TailorCodecOptions { UseZstd = false }, 2),
+                SeriesCodecs.Tailor2, new TailorCodec(new TailorCodecOptions { UseZstd = true }, 2),
             })
             {
                 var buffer = new byte[codec.GetMaxEncodedLength(ts.Length)];
