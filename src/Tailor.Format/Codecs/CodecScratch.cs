@@ -3,14 +3,18 @@ using ZstdSharp.Unsafe;
 namespace Tailor.Format.Codecs;
 
 /// <summary>
-/// Per-thread working memory and zstd contexts of the codecs, created on a thread's first use and
-/// grown (never shrunk) to the largest block it has seen, so steady-state encoding and decoding
-/// allocate nothing. The native contexts are freed by the finalizer when the thread is gone.
+/// Working memory and zstd contexts of the codecs, taken from a process-wide pool for one call and
+/// given back at its end, and grown (never shrunk) to the largest block they have seen, so
+/// steady-state encoding and decoding allocate nothing, whichever threads call: a thread the pool has
+/// not seen before reuses what another one left rather than growing its own. The native contexts are
+/// freed by the finalizer of a scratch the pool has no room for.
 /// </summary>
 internal sealed unsafe class CodecScratch
 {
-    [ThreadStatic]
-    private static CodecScratch? t_current;
+    // More than enough for every thread that encodes or decodes at once; a scratch returned to a full pool is dropped.
+    private static readonly CodecScratch?[] s_pool = new CodecScratch?[64];
+    private static readonly Lock s_gate = new();
+    private static int s_pooled;
 
     private ZSTD_CCtx_s* _compressor;
     private ZSTD_DCtx_s* _decompressor;
@@ -27,7 +31,33 @@ internal sealed unsafe class CodecScratch
     public byte[] Bytes = [];
     public long[] Denominators = [];
 
-    public static CodecScratch Current => t_current ??= new CodecScratch();
+    /// <summary>A scratch for the caller alone until it gives it back with <see cref="Return"/>.</summary>
+    public static CodecScratch Rent()
+    {
+        lock (s_gate)
+        {
+            if (s_pooled > 0)
+            {
+                var scratch = s_pool[--s_pooled]!;
+                s_pool[s_pooled] = null;
+                return scratch;
+            }
+        }
+
+        return new CodecScratch();
+    }
+
+    /// <summary>Gives a scratch from <see cref="Rent"/> back; the caller must not use it afterwards.</summary>
+    public static void Return(CodecScratch scratch)
+    {
+        lock (s_gate)
+        {
+            if (s_pooled < s_pool.Length)
+            {
+                s_pool[s_pooled++] = scratch;
+            }
+        }
+    }
 
     ~CodecScratch()
     {

@@ -20,7 +20,7 @@ namespace Tailor.Format.Codecs;
 /// <remarks>
 /// Lossless for every input: each value either round-trips through its decimal integer (checked with
 /// the decoder's exact arithmetic when encoding) or is stored bit for bit. The byte layout is in
-/// <c>docs/codecs.md</c>. Instances are immutable and thread-safe; per-thread scratch memory makes
+/// <c>docs/codecs.md</c>. Instances are immutable and thread-safe; pooled scratch memory makes
 /// steady-state calls allocation-free.
 /// </remarks>
 public sealed class TailorCodec : ISeriesCodec
@@ -132,26 +132,33 @@ public sealed class TailorCodec : ISeriesCodec
             return position;
         }
 
-        var scratch = CodecScratch.Current;
-        scratch.EnsurePoints(n);
-        int bodyStart = position;
-        VarInt.Write(destination, ref position, VarInt.ZigZag(timestamps[0]));
-        if (n > 1)
+        var scratch = CodecScratch.Rent();
+        try
         {
-            var deltas = scratch.LongsA.AsSpan(0, n - 1);
-            for (int i = 1; i < n; i++)
+            scratch.EnsurePoints(n);
+            int bodyStart = position;
+            VarInt.Write(destination, ref position, VarInt.ZigZag(timestamps[0]));
+            if (n > 1)
             {
-                deltas[i - 1] = unchecked(timestamps[i] - timestamps[i - 1]);
+                var deltas = scratch.LongsA.AsSpan(0, n - 1);
+                for (int i = 1; i < n; i++)
+                {
+                    deltas[i - 1] = unchecked(timestamps[i] - timestamps[i - 1]);
+                }
+
+                var plan = IntegerColumn.Plan(deltas);
+                IntegerColumn.Write(deltas, plan, destination, ref position);
             }
 
-            var plan = IntegerColumn.Plan(deltas);
-            IntegerColumn.Write(deltas, plan, destination, ref position);
+            WriteValues(values, destination, ref position, scratch);
+            if (_useZstd && position - bodyStart >= _options.ZstdMinBodyLength)
+            {
+                position = TryCompressBody(destination, bodyStart, position, scratch);
+            }
         }
-
-        WriteValues(values, destination, ref position, scratch);
-        if (_useZstd && position - bodyStart >= _options.ZstdMinBodyLength)
+        finally
         {
-            position = TryCompressBody(destination, bodyStart, position, scratch);
+            CodecScratch.Return(scratch);
         }
 
         return position;
@@ -190,31 +197,43 @@ public sealed class TailorCodec : ISeriesCodec
             return OperationStatus.DestinationTooSmall;
         }
 
-        if (source[0] == BodyPlain)
+        // Scratch memory is taken from the pool only by the blocks that need it: zstd bodies and quotients.
+        CodecScratch? scratch = null;
+        try
         {
-            if (!TryReadBody(source, ref position, timestamps[..n], values[..n], _quotients))
+            if (source[0] == BodyPlain)
             {
-                return OperationStatus.InvalidData;
+                if (!TryReadBody(source, ref position, timestamps[..n], values[..n], _quotients, ref scratch))
+                {
+                    return OperationStatus.InvalidData;
+                }
+            }
+            else
+            {
+                if (!VarInt.TryRead(source, ref position, out ulong bodyLength) || bodyLength > (ulong)GetMaxEncodedLength(n)
+                    || !VarInt.TryRead(source, ref position, out ulong frameLength) || frameLength > (ulong)(source.Length - position))
+                {
+                    return OperationStatus.InvalidData;
+                }
+
+                scratch = CodecScratch.Rent();
+                var body = scratch.EnsureBytes((int)bodyLength).AsSpan(0, (int)bodyLength);
+                int produced = scratch.Decompress(source.Slice(position, (int)frameLength), body);
+                int bodyPosition = 0;
+                if (produced != (int)bodyLength || !TryReadBody(body, ref bodyPosition, timestamps[..n], values[..n], _quotients, ref scratch) || bodyPosition != body.Length)
+                {
+                    return OperationStatus.InvalidData;
+                }
+
+                position += (int)frameLength;
             }
         }
-        else
+        finally
         {
-            if (!VarInt.TryRead(source, ref position, out ulong bodyLength) || bodyLength > (ulong)GetMaxEncodedLength(n)
-                || !VarInt.TryRead(source, ref position, out ulong frameLength) || frameLength > (ulong)(source.Length - position))
+            if (scratch is not null)
             {
-                return OperationStatus.InvalidData;
+                CodecScratch.Return(scratch);
             }
-
-            var scratch = CodecScratch.Current;
-            var body = scratch.EnsureBytes((int)bodyLength).AsSpan(0, (int)bodyLength);
-            int produced = scratch.Decompress(source.Slice(position, (int)frameLength), body);
-            int bodyPosition = 0;
-            if (produced != (int)bodyLength || !TryReadBody(body, ref bodyPosition, timestamps[..n], values[..n], _quotients) || bodyPosition != body.Length)
-            {
-                return OperationStatus.InvalidData;
-            }
-
-            position += (int)frameLength;
         }
 
         pointsDecoded = n;
@@ -247,7 +266,7 @@ public sealed class TailorCodec : ISeriesCodec
         return position + frameLength;
     }
 
-    private static bool TryReadBody(ReadOnlySpan<byte> source, ref int position, Span<long> timestamps, Span<double> values, bool quotients)
+    private static bool TryReadBody(ReadOnlySpan<byte> source, ref int position, Span<long> timestamps, Span<double> values, bool quotients, ref CodecScratch? scratch)
     {
         int n = timestamps.Length;
         if (!VarInt.TryRead(source, ref position, out ulong first))
@@ -272,7 +291,7 @@ public sealed class TailorCodec : ISeriesCodec
             }
         }
 
-        return TryReadValues(source, ref position, values, quotients);
+        return TryReadValues(source, ref position, values, quotients, ref scratch);
     }
 
     private void WriteValues(ReadOnlySpan<double> values, Span<byte> destination, ref int position, CodecScratch scratch)
@@ -799,7 +818,7 @@ public sealed class TailorCodec : ISeriesCodec
         IntegerColumn.Write(deltas, plan, destination, ref position);
     }
 
-    private static bool TryReadValues(ReadOnlySpan<byte> source, ref int position, Span<double> values, bool quotients)
+    private static bool TryReadValues(ReadOnlySpan<byte> source, ref int position, Span<double> values, bool quotients, ref CodecScratch? scratch)
     {
         int n = values.Length;
         if ((uint)position >= (uint)source.Length)
@@ -812,7 +831,7 @@ public sealed class TailorCodec : ISeriesCodec
         bool delta = (mode & ValuesDelta) != 0;
         if (kind == ValuesQuotient)
         {
-            return quotients && (mode & ~15) == 0 && TryReadQuotients(source, ref position, values, delta, (mode & DenominatorDelta) != 0);
+            return quotients && (mode & ~15) == 0 && TryReadQuotients(source, ref position, values, delta, (mode & DenominatorDelta) != 0, ref scratch);
         }
 
         if ((mode & ~7) != 0 || (kind == ValuesRaw && delta))
@@ -894,7 +913,7 @@ public sealed class TailorCodec : ISeriesCodec
         return TryReadExceptions(source, ref position, values);
     }
 
-    private static bool TryReadQuotients(ReadOnlySpan<byte> source, ref int position, Span<double> values, bool numeratorDelta, bool denominatorDelta)
+    private static bool TryReadQuotients(ReadOnlySpan<byte> source, ref int position, Span<double> values, bool numeratorDelta, bool denominatorDelta, ref CodecScratch? scratch)
     {
         int n = values.Length;
         if ((uint)position >= (uint)source.Length)
@@ -909,7 +928,8 @@ public sealed class TailorCodec : ISeriesCodec
         }
 
         var numerators = MemoryMarshal.Cast<double, long>(values);
-        var denominators = CodecScratch.Current.EnsureDenominators(n).AsSpan(0, n);
+        scratch ??= CodecScratch.Rent();
+        var denominators = scratch.EnsureDenominators(n).AsSpan(0, n);
         if (!TryReadSequence(source, ref position, numerators, numeratorDelta) || !TryReadSequence(source, ref position, denominators, denominatorDelta))
         {
             return false;
