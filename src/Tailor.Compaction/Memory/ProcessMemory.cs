@@ -7,6 +7,9 @@ internal static class ProcessMemory
 {
     private static readonly long PageSize = Environment.SystemPageSize;
 
+    // Kept open for the life of the process: one descriptor, read with positioned reads from any thread.
+    private static readonly Lazy<Microsoft.Win32.SafeHandles.SafeFileHandle> Statm = new(() => File.OpenHandle("/proc/self/statm"));
+
     /// <summary>The working set (resident set) in bytes; falls back to <see cref="Environment.WorkingSet"/> off Linux.</summary>
     public static long WorkingSet()
     {
@@ -15,15 +18,15 @@ internal static class ProcessMemory
             return Environment.WorkingSet;
         }
 
-        // /proc/self/statm: "size resident shared text lib data dt", in pages.
+        // /proc/self/statm: "size resident shared text lib data dt", in pages. The file is opened once and
+        // read again from offset 0 each time (procfs regenerates it), so a sample allocates nothing.
         Span<byte> buffer = stackalloc byte[128];
         int read;
         try
         {
-            using var file = File.OpenHandle("/proc/self/statm");
-            read = RandomAccess.Read(file, buffer, 0);
+            read = RandomAccess.Read(Statm.Value, buffer, 0);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             return Environment.WorkingSet;
         }
