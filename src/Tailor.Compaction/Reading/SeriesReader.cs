@@ -1,3 +1,4 @@
+using System.Buffers;
 using Tailor.Format.Payloads;
 using Tailor.Format.Segments;
 
@@ -24,14 +25,23 @@ internal sealed class SeriesReader : IDisposable
     private readonly PayloadDecoder _decoder;
     private readonly long _windowStart;
     private readonly long _windowEnd;
-    private PendingMetadata[] _pending = new PendingMetadata[256];
+    // Rented, like the decoder's buffer, so a job's readers reuse what the previous job's gave back.
+    private PendingMetadata[] _pending = ArrayPool<PendingMetadata>.Shared.Rent(256);
+
+    // Payload decoders outlive their readers: a decoder's buffer grows to the largest payload it has
+    // seen, and handing a grown buffer back to the shared array pool on one thread and renting it on
+    // another missed often enough to show up in a job's allocations.
+    private static readonly Lock s_decoderGate = new();
+    private static readonly Stack<PayloadDecoder> s_decoders = new();
+    private const int MaxPooledDecoders = 16;
     private ReadCounts _counts;
+    private bool _disposed;
 
     public SeriesReader(long windowStart, long windowEnd, int maxPayloadBytes)
     {
         _windowStart = windowStart;
         _windowEnd = windowEnd;
-        _decoder = new PayloadDecoder(maxPayloadBytes);
+        _decoder = RentDecoder(maxPayloadBytes);
     }
 
     public SeriesTable Table { get; } = new();
@@ -87,11 +97,54 @@ internal sealed class SeriesReader : IDisposable
 
     public void Dispose()
     {
-        _decoder.Dispose();
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        ReturnDecoder(_decoder);
+        if (_pending.Length > 0)
+        {
+            ArrayPool<PendingMetadata>.Shared.Return(_pending);
+            _pending = [];
+        }
         Table.Dispose();
         Buffer.Dispose();
         SortEntries.Dispose();
         SortScratch.Dispose();
+    }
+
+    private static PayloadDecoder RentDecoder(int maxPayloadBytes)
+    {
+        lock (s_decoderGate)
+        {
+            while (s_decoders.TryPop(out var decoder))
+            {
+                if (decoder.MaxPayloadBytes == maxPayloadBytes)
+                {
+                    return decoder;
+                }
+
+                decoder.Dispose();
+            }
+        }
+
+        return new PayloadDecoder(maxPayloadBytes);
+    }
+
+    private static void ReturnDecoder(PayloadDecoder decoder)
+    {
+        lock (s_decoderGate)
+        {
+            if (s_decoders.Count < MaxPooledDecoders)
+            {
+                s_decoders.Push(decoder);
+                return;
+            }
+        }
+
+        decoder.Dispose();
     }
 
     private bool Decode(ref PayloadReader payload)
@@ -132,7 +185,10 @@ internal sealed class SeriesReader : IDisposable
             // Metadata counts only from entries that bring points of the window (the rule in docs/format.md).
             if (pending == _pending.Length)
             {
-                Array.Resize(ref _pending, pending * 2);
+                var larger = ArrayPool<PendingMetadata>.Shared.Rent(pending * 2);
+                _pending.AsSpan(0, pending).CopyTo(larger);
+                ArrayPool<PendingMetadata>.Shared.Return(_pending);
+                _pending = larger;
             }
 
             _pending[pending++] = new PendingMetadata(id, series.MetadataOffset, series.Metadata.Length);
