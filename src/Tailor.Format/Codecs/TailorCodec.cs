@@ -633,7 +633,7 @@ public sealed class TailorCodec : ISeriesCodec
             long near = NearestInWindow(value, scale, hint, out numerator);
             if (near > 0)
             {
-                    return near;
+                return near;
             }
         }
 
@@ -665,7 +665,7 @@ public sealed class TailorCodec : ISeriesCodec
             double fraction = y - a;
             if (fraction < ConvergedFraction && TryDenominator(value, scale, k, out numerator))
             {
-                    if (hint > k)
+                if (hint > k)
                 {
                     long multiple = (hint + (k / 2)) / k * k;
                     if (multiple != k && TryDenominator(value, scale, multiple, out long x))
