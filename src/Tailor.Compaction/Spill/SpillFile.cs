@@ -74,7 +74,7 @@ internal static unsafe class SpillFile
 {
     public const int SeriesHeaderLength = 24;
     public const int RunHeaderLength = 32;
-    private const long IndexEvery = 256 << 10;
+    private const long IndexEvery = 16 << 10;
 
     /// <summary>Sorts the reader's runs and writes them to <paramref name="path"/>; the reader's runs and points are then cleared.</summary>
     public static SpillInfo Write(SeriesReader reader, string path)
@@ -91,7 +91,7 @@ internal static unsafe class SpillFile
             Span<byte> header = stackalloc byte[Math.Max(SeriesHeaderLength, RunHeaderLength)];
             var i = 0;
             var runs = buffer.Runs;
-            var lastIndexed = long.MinValue;
+            var lastIndexed = -IndexEvery; // the first series is always indexed
             while (i < order.Length)
             {
                 var series = runs[order[i].Index].Series;
