@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Tailor.Format.Encoding;
 
 namespace Tailor.Format.Codecs;
@@ -82,14 +83,7 @@ internal static class IntegerColumn
     public static ColumnPlan Plan(ReadOnlySpan<long> values)
     {
         int m = values.Length;
-        long min = values[0];
-        long max = min;
-        for (int i = 1; i < values.Length; i++)
-        {
-            long x = values[i];
-            min = Math.Min(min, x);
-            max = Math.Max(max, x);
-        }
+        var (min, max) = MinMax(values);
 
         if (min == max)
         {
@@ -119,23 +113,10 @@ internal static class IntegerColumn
 
         var exact = divisor > 1 ? new ExactDivisor(divisor) : default;
         Span<int> histogram = stackalloc int[65];
+        Span<int> partial = stackalloc int[4 * HistogramStride];
 
         // Candidate A: unsigned offsets from the minimum.
-        histogram.Clear();
-        if (divisor == 1)
-        {
-            foreach (long x in values)
-            {
-                histogram[64 - BitOperations.LeadingZeroCount(unchecked((ulong)(x - min)))]++;
-            }
-        }
-        else
-        {
-            foreach (long x in values)
-            {
-                histogram[64 - BitOperations.LeadingZeroCount(exact.Divide((ulong)(x - min)))]++;
-            }
-        }
+        WidthHistogram(values, min, divisor, exact, zigzag: false, histogram, partial);
 
         var best = new ColumnPlan { Reference = min, Divisor = divisor, Exact = exact, ZigZag = false };
         ChooseWidth(histogram, m, ref best);
@@ -145,21 +126,7 @@ internal static class IntegerColumn
         long median = SampleMedian(values);
         if (median != min)
         {
-            histogram.Clear();
-            if (divisor == 1)
-            {
-                foreach (long x in values)
-                {
-                    histogram[64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(x - median)))]++;
-                }
-            }
-            else
-            {
-                foreach (long x in values)
-                {
-                    histogram[64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(exact.Divide(x - median)))]++;
-                }
-            }
+            WidthHistogram(values, median, divisor, exact, zigzag: true, histogram, partial);
 
             var candidate = new ColumnPlan { Reference = median, Divisor = divisor, Exact = exact, ZigZag = true };
             ChooseWidth(histogram, m, ref candidate);
@@ -339,6 +306,12 @@ internal static class IntegerColumn
     }
 
     /// <summary>Picks the width minimising packed bytes plus exception bytes; fills Width, ExceptionCount and MaxBytes.</summary>
+    /// <remarks>
+    /// An exception of b bits at width w costs gapBytes + ceil((b - w) / 7) bytes. With S(w) the count
+    /// of values wider than w, the sum of the ceilings over them is T(w) = S(w) + T(w + 7) (each value
+    /// counts once for every 7 bits it is wider by), so every width costs O(1) instead of a pass over
+    /// the histogram.
+    /// </remarks>
     private static void ChooseWidth(ReadOnlySpan<int> histogram, int m, ref ColumnPlan plan)
     {
         int top = 64;
@@ -353,6 +326,8 @@ internal static class IntegerColumn
         int bestWidth = top;
         int bestExceptions = 0;
         int above = 0;
+        Span<long> sevenths = stackalloc long[72]; // T(w) for w in [0, 64]; zero at and past top
+        sevenths.Clear();
         for (int w = top - 1; w >= 0; w--)
         {
             // Every value wider than w is an exception costing at least gapBytes + 1; that count only
@@ -363,30 +338,112 @@ internal static class IntegerColumn
                 break;
             }
 
-            long exceptionBytes = 0;
-            int exceptions = 0;
-            for (int b = w + 1; b <= top; b++)
-            {
-                int c = histogram[b];
-                if (c != 0)
-                {
-                    exceptions += c;
-                    exceptionBytes += (long)c * (gapBytes + ((b - w + 6) / 7));
-                }
-            }
-
-            long bytes = ((((long)m * w) + 7) >> 3) + exceptionBytes + VarInt.GetLength((ulong)exceptions);
+            long ceilings = above + sevenths[w + 7];
+            sevenths[w] = ceilings;
+            long exceptionBytes = ((long)above * gapBytes) + ceilings;
+            long bytes = ((((long)m * w) + 7) >> 3) + exceptionBytes + VarInt.GetLength((ulong)above);
             if (bytes < bestBytes)
             {
                 bestBytes = bytes;
                 bestWidth = w;
-                bestExceptions = exceptions;
+                bestExceptions = above;
             }
         }
 
         plan.Width = bestWidth;
         plan.ExceptionCount = bestExceptions;
         plan.MaxBytes = (int)(2 + VarInt.GetLength(VarInt.ZigZag(plan.Reference)) + (plan.Divisor > 1 ? VarInt.GetLength(plan.Divisor) : 0) + bestBytes);
+    }
+
+    private const int HistogramStride = 68;
+
+    /// <summary>The minimum and maximum of <paramref name="values"/> (at least one), four lanes at a time.</summary>
+    private static (long Min, long Max) MinMax(ReadOnlySpan<long> values)
+    {
+        int i = 0;
+        long min = values[0];
+        long max = min;
+        if (Vector256.IsHardwareAccelerated && values.Length >= 8)
+        {
+            ref long origin = ref MemoryMarshal.GetReference(values);
+            var vmin = Vector256.LoadUnsafe(ref origin);
+            var vmax = vmin;
+            for (i = 4; i + 4 <= values.Length; i += 4)
+            {
+                var x = Vector256.LoadUnsafe(ref origin, (nuint)i);
+                vmin = Vector256.Min(vmin, x);
+                vmax = Vector256.Max(vmax, x);
+            }
+
+            for (int lane = 0; lane < 4; lane++)
+            {
+                min = Math.Min(min, vmin.GetElement(lane));
+                max = Math.Max(max, vmax.GetElement(lane));
+            }
+        }
+
+        for (; i < values.Length; i++)
+        {
+            long x = values[i];
+            min = Math.Min(min, x);
+            max = Math.Max(max, x);
+        }
+
+        return (min, max);
+    }
+
+    /// <summary>
+    /// Counts the values by the bit width of their mapped form (offset from <paramref name="reference"/>,
+    /// divided by the divisor, zigzag when signed) into <paramref name="histogram"/> (65 bins).
+    /// </summary>
+    /// <remarks>
+    /// Most values of a column share one width, and one counter incremented value after value waits
+    /// on its own previous store every time; four interleaved counters (in <paramref name="partial"/>)
+    /// break that chain, and are summed at the end.
+    /// </remarks>
+    private static void WidthHistogram(ReadOnlySpan<long> values, long reference, ulong divisor, in ExactDivisor exact, bool zigzag,
+        Span<int> histogram, Span<int> partial)
+    {
+        partial.Clear();
+        ref int h = ref MemoryMarshal.GetReference(partial);
+        ref long x = ref MemoryMarshal.GetReference(values);
+        int n = values.Length;
+        int i = 0;
+        if (!zigzag && divisor == 1)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i) - reference))))++;
+                Unsafe.Add(ref h, HistogramStride + 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i + 1) - reference))))++;
+                Unsafe.Add(ref h, (2 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i + 2) - reference))))++;
+                Unsafe.Add(ref h, (3 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i + 3) - reference))))++;
+            }
+        }
+        else if (zigzag && divisor == 1)
+        {
+            for (; i + 4 <= n; i += 4)
+            {
+                Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i) - reference))))++;
+                Unsafe.Add(ref h, HistogramStride + 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i + 1) - reference))))++;
+                Unsafe.Add(ref h, (2 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i + 2) - reference))))++;
+                Unsafe.Add(ref h, (3 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i + 3) - reference))))++;
+            }
+        }
+
+        // The rest, and every column with a divisor (rarer): one value at a time into the first counters.
+        for (; i < n; i++)
+        {
+            long d = unchecked(Unsafe.Add(ref x, i) - reference);
+            ulong u = zigzag
+                ? VarInt.ZigZag(divisor == 1 ? d : exact.Divide(d))
+                : divisor == 1 ? (ulong)d : exact.Divide((ulong)d);
+            Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(u))++;
+        }
+
+        for (int b = 0; b <= 64; b++)
+        {
+            histogram[b] = partial[b] + partial[HistogramStride + b] + partial[(2 * HistogramStride) + b] + partial[(3 * HistogramStride) + b];
+        }
     }
 
     private static long SampleMedian(ReadOnlySpan<long> values)
