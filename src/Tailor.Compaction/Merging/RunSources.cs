@@ -116,39 +116,15 @@ internal sealed unsafe class MemoryRunSource : RunSource
         var target = sorted.Reserve(order.Length);
         for (var i = 0; i < order.Length; i++)
         {
-            target[i] = runs[order[i].Index];
+            target[i] = runs[order[i]];
         }
 
         target.CopyTo(new Span<Run>(runs.Pointer, order.Length));
         sorted.Clear();
     }
 
-    /// <summary>
-    /// The thread's runs in sorted order, as entries naming each run's index (valid until the next
-    /// call); the runs themselves stay where they are.
-    /// </summary>
-    /// <remarks>
-    /// Each run's sort key is copied once into a flat entry (its series key comes from the table, a
-    /// cache miss per run) and the entries are sorted with an inlined comparison. Sorting the runs with
-    /// a comparer that looks the key up would pay the miss and an indirect call per comparison.
-    /// </remarks>
-    public static ReadOnlySpan<RunSortEntry> SortedOrder(SeriesReader reader)
-    {
-        var runs = reader.Buffer.Runs;
-        var count = checked((int)runs.Count);
-        var table = reader.Table;
-        var entries = reader.SortEntries;
-        entries.Clear();
-        var span = entries.Reserve(count);
-        for (var i = 0; i < count; i++)
-        {
-            ref var run = ref runs[i];
-            span[i] = new RunSortEntry(table[run.Series].Key, run.FirstTimestamp, run.Intake, run.Start, i);
-        }
-
-        span.Sort();
-        return span;
-    }
+    /// <summary>The thread's runs in sorted order, as run indices (valid until the next call); the runs themselves stay where they are.</summary>
+    public static ReadOnlySpan<int> SortedOrder(SeriesReader reader) => reader.Order.Sort(reader.Table, reader.Buffer.Runs);
 
     private void Seek(long index)
     {
@@ -168,39 +144,5 @@ internal sealed unsafe class MemoryRunSource : RunSource
         }
 
         _end = end;
-    }
-}
-
-/// <summary>One run's sort key, flat: series key, first timestamp, newest intake first, then read order.</summary>
-internal readonly struct RunSortEntry(CompactKey key, long first, long intake, long start, int index) : IComparable<RunSortEntry>
-{
-    private readonly CompactKey _key = key;
-    private readonly long _first = first;
-    private readonly long _intake = intake;
-    private readonly long _start = start;
-
-    /// <summary>The run's index before sorting.</summary>
-    public int Index { get; } = index;
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public int CompareTo(RunSortEntry other)
-    {
-        var byKey = _key.CompareTo(other._key);
-        if (byKey != 0)
-        {
-            return byKey;
-        }
-
-        if (_first != other._first)
-        {
-            return _first < other._first ? -1 : 1;
-        }
-
-        if (_intake != other._intake)
-        {
-            return _intake > other._intake ? -1 : 1;
-        }
-
-        return _start.CompareTo(other._start);
     }
 }

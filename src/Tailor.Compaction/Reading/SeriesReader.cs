@@ -48,19 +48,19 @@ internal sealed class SeriesReader : IDisposable
 
     public RunBuffer Buffer { get; } = new();
 
-    /// <summary>Scratch for sorting the runs (<see cref="Merging.MemoryRunSource.SortRuns"/>).</summary>
-    public Memory.NativeBuffer<Merging.RunSortEntry> SortEntries { get; } = new(256);
+    /// <summary>Puts the runs in key order for spills and the merge (<see cref="Merging.MemoryRunSource.SortRuns"/>).</summary>
+    public RunOrder Order { get; } = new();
 
     /// <summary>Scratch for sorting the runs in place once reading ends: the runs in their new order.</summary>
     public Memory.NativeBuffer<Run> SortScratch { get; } = new(256);
 
     public ref ReadCounts Counts => ref _counts;
 
-    /// <summary>Bytes the runs and points in memory need, the entries that order the runs at a spill included.</summary>
-    public long UsedBytes => Buffer.UsedBytes + (Buffer.Runs.Count * System.Runtime.CompilerServices.Unsafe.SizeOf<Merging.RunSortEntry>());
+    /// <summary>Bytes the runs and points in memory need, the order of the runs at a spill included.</summary>
+    public long UsedBytes => Buffer.UsedBytes + (Buffer.Runs.Count * RunOrder.BytesPerRun);
 
     /// <summary>Native bytes this thread holds (points, runs, series table).</summary>
-    public long Bytes => Buffer.Bytes + Table.Bytes + SortEntries.Bytes + SortScratch.Bytes;
+    public long Bytes => Buffer.Bytes + Table.Bytes + Order.Bytes + SortScratch.Bytes;
 
     /// <summary>Decodes every record the cursor returns; calls <paramref name="afterPayload"/> after each payload (the spill check).</summary>
     public void Read(SegmentRecordCursor cursor, Action<SeriesReader> afterPayload)
@@ -89,8 +89,7 @@ internal sealed class SeriesReader : IDisposable
         Buffer.Timestamps.Trim();
         Buffer.Values.Trim();
         Buffer.Runs.Trim();
-        SortEntries.Clear();
-        SortEntries.Trim();
+        Order.Trim();
         SortScratch.Clear();
         SortScratch.Trim();
     }
@@ -111,7 +110,7 @@ internal sealed class SeriesReader : IDisposable
         }
         Table.Dispose();
         Buffer.Dispose();
-        SortEntries.Dispose();
+        Order.Dispose();
         SortScratch.Dispose();
     }
 

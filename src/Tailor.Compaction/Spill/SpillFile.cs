@@ -94,9 +94,9 @@ internal static unsafe class SpillFile
             var lastIndexed = -IndexEvery; // the first series is always indexed
             while (i < order.Length)
             {
-                var series = runs[order[i].Index].Series;
+                var series = runs[order[i]].Series;
                 var end = i + 1;
-                while (end < order.Length && runs[order[end].Index].Series == series)
+                while (end < order.Length && runs[order[end]].Series == series)
                 {
                     end++;
                 }
@@ -116,7 +116,7 @@ internal static unsafe class SpillFile
                 file.Write(header[..SeriesHeaderLength]);
                 for (; i < end; i++)
                 {
-                    ref var run = ref runs[order[i].Index];
+                    ref var run = ref runs[order[i]];
                     BinaryPrimitives.WriteInt64LittleEndian(header, run.Intake);
                     BinaryPrimitives.WriteInt64LittleEndian(header[8..], run.FirstTimestamp);
                     BinaryPrimitives.WriteInt64LittleEndian(header[16..], run.LastTimestamp);
