@@ -25,6 +25,9 @@ internal sealed unsafe class RunOrder : IDisposable
     /// <summary>Native bytes held.</summary>
     public long Bytes => _byKey.Bytes + _rank.Bytes + _added.Bytes + _merged.Bytes + _starts.Bytes + _order.Bytes;
 
+    /// <summary>Native bytes held for the series (ranks and their scratch), which grow with the series table, not with the runs.</summary>
+    public long SeriesBytes => _byKey.Bytes + _rank.Bytes + _added.Bytes + _merged.Bytes + _starts.Bytes;
+
     /// <summary>Bytes the order needs per run (what a spill check counts).</summary>
     public const int BytesPerRun = sizeof(int);
 
