@@ -172,7 +172,6 @@ public sealed class CompactionRunner
     private sealed class JobRun(CompactionRunner runner, CompactionJob job, string folder)
     {
         private readonly CompactionOptions _options = runner._options;
-        private long _peakWorkingSet;
 
         public async Task<CompactionReport> ExecuteAsync(CancellationToken cancellationToken)
         {
@@ -181,7 +180,7 @@ public sealed class CompactionRunner
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             MemoryTracker.ResetPeak();
             var total = Stopwatch.GetTimestamp();
-            using var sampler = new Timer(_ => SampleWorkingSet(), null, 0, 50);
+            using var sampler = new PeakWorkingSetSampler();
 
             using var input = await JobInput.LoadAsync(runner._store, job, _options, folder, runner._logger, cancellationToken).ConfigureAwait(false);
 
@@ -199,7 +198,7 @@ public sealed class CompactionRunner
             var counts = input.Counts;
             var wall = Stopwatch.GetElapsedTime(total);
             var gc = GC.GetTotalPauseDuration() - gcBefore;
-            SampleWorkingSet();
+            sampler.Sample();
             var report = new CompactionReport
             {
                 Shard = job.Shard.Value,
@@ -231,7 +230,7 @@ public sealed class CompactionRunner
                     ["upload"] = upload.TotalSeconds,
                     ["total"] = wall.TotalSeconds,
                 },
-                PeakWorkingSetBytes = Interlocked.Read(ref _peakWorkingSet),
+                PeakWorkingSetBytes = sampler.Peak,
                 PeakBufferBytes = MemoryTracker.Peak,
                 MemoryBudgetBytes = _options.MemoryBudgetBytes,
                 GcPauseSeconds = gc.TotalSeconds,
@@ -242,15 +241,6 @@ public sealed class CompactionRunner
             };
             Record(report);
             return report;
-        }
-
-        private void SampleWorkingSet()
-        {
-            var now = ProcessMemory.WorkingSet();
-            long peak;
-            while (now > (peak = Interlocked.Read(ref _peakWorkingSet)) && Interlocked.CompareExchange(ref _peakWorkingSet, now, peak) != peak)
-            {
-            }
         }
 
         private static void Record(CompactionReport report)

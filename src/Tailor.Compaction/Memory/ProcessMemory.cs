@@ -41,3 +41,60 @@ internal static class ProcessMemory
         return pages * PageSize;
     }
 }
+
+/// <summary>
+/// Samples the working set on a thread of its own every few milliseconds and keeps the peak.
+/// </summary>
+/// <remarks>
+/// A job's reading threads are thread-pool threads that run for seconds, so on a small machine a
+/// thread-pool timer waits for the pool to add a thread and misses the whole reading phase; this
+/// thread does not wait on the pool. The thread sleeps between samples and stops on dispose.
+/// </remarks>
+internal sealed class PeakWorkingSetSampler : IDisposable
+{
+    private readonly Thread _thread;
+    private readonly ManualResetEventSlim _stop = new();
+    private readonly int _intervalMilliseconds;
+    private long _peak;
+    private long _samples;
+
+    public PeakWorkingSetSampler(int intervalMilliseconds = 50)
+    {
+        _intervalMilliseconds = intervalMilliseconds;
+        Sample();
+        _thread = new Thread(Run) { IsBackground = true, Name = "Tailor working-set sampler" };
+        _thread.Start();
+    }
+
+    /// <summary>The highest working set seen so far, in bytes.</summary>
+    public long Peak => Interlocked.Read(ref _peak);
+
+    /// <summary>How many samples were taken (for tests).</summary>
+    public long Samples => Interlocked.Read(ref _samples);
+
+    /// <summary>Takes one sample now (also called at the end of a job, so its last state counts).</summary>
+    public void Sample()
+    {
+        var now = ProcessMemory.WorkingSet();
+        Interlocked.Increment(ref _samples);
+        long peak;
+        while (now > (peak = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Set();
+        _thread.Join();
+        _stop.Dispose();
+    }
+
+    private void Run()
+    {
+        while (!_stop.Wait(_intervalMilliseconds))
+        {
+            Sample();
+        }
+    }
+}

@@ -9,7 +9,7 @@ public class ProcessMemoryTests
     {
         Assert.True(ProcessMemory.WorkingSet() > 0);
 
-        // The job samples every 50 ms on a timer; a sample must not add to the job's allocations.
+        // The job samples every 50 ms on a thread of its own; a sample must not add to the job's allocations.
         long before = GC.GetAllocatedBytesForCurrentThread();
         long sum = 0;
         for (int i = 0; i < 1000; i++)
@@ -46,6 +46,44 @@ public class ProcessMemoryTests
             }
 
             Assert.Fail($"the working set did not grow by 48 MiB after touching 64 MiB: {string.Join(", ", seen)}");
+        }
+    }
+
+    [Fact]
+    public async Task The_peak_sampler_keeps_sampling_while_every_pool_thread_is_busy()
+    {
+        // A job's readers hold the pool's threads for seconds; a pool timer would not fire until the
+        // pool grew, and the reading phase would go unmeasured.
+        ThreadPool.GetMinThreads(out var workers, out _);
+        using var release = new ManualResetEventSlim();
+        using var started = new CountdownEvent(workers);
+        var busy = new Task[workers];
+        for (var i = 0; i < workers; i++)
+        {
+            busy[i] = Task.Factory.StartNew(
+                () =>
+                {
+                    started.Signal();
+                    release.Wait(TimeSpan.FromSeconds(10));
+                },
+                CancellationToken.None,
+                TaskCreationOptions.None,
+                TaskScheduler.Default);
+        }
+
+        try
+        {
+            Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+            using var sampler = new PeakWorkingSetSampler(intervalMilliseconds: 10);
+            var first = sampler.Samples;
+            Thread.Sleep(300);
+            Assert.True(sampler.Samples - first >= 5, $"{sampler.Samples - first} samples in 300 ms with the pool busy");
+            Assert.True(sampler.Peak > 0);
+        }
+        finally
+        {
+            release.Set();
+            await Task.WhenAll(busy);
         }
     }
 }
