@@ -129,7 +129,10 @@ internal sealed class JobInput : IDisposable
                         }
                     },
                     cancellationToken,
-                    TaskCreationOptions.None,
+                    // Threads of their own: a reader runs for the whole reading phase, and on the
+                    // thread pool it would hold a small machine's pool threads from everything else
+                    // in the process (timers, the host's own work) until the pool grew.
+                    TaskCreationOptions.LongRunning,
                     TaskScheduler.Default);
             }
 
