@@ -46,9 +46,10 @@ internal static class ProcessMemory
 /// Samples the working set on a thread of its own every few milliseconds and keeps the peak.
 /// </summary>
 /// <remarks>
-/// A job's reading threads are thread-pool threads that run for seconds, so on a small machine a
-/// thread-pool timer waits for the pool to add a thread and misses the whole reading phase; this
-/// thread does not wait on the pool. The thread sleeps between samples and stops on dispose.
+/// A thread-pool timer fires only when a pool thread is free, and a job keeps every thread of a small
+/// machine busy for seconds (its merge runs on the pool; its readers once did, and the timer then
+/// missed the whole reading phase). This thread does not wait on the pool; it sleeps between
+/// samples and stops on dispose.
 /// </remarks>
 internal sealed class PeakWorkingSetSampler : IDisposable
 {

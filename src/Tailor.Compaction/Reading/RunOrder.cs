@@ -23,7 +23,7 @@ internal sealed unsafe class RunOrder : IDisposable
     private readonly NativeBuffer<int> _order = new(256);    // the result: run indices in order
 
     /// <summary>Native bytes held.</summary>
-    public long Bytes => _byKey.Bytes + _rank.Bytes + _added.Bytes + _merged.Bytes + _starts.Bytes + _order.Bytes;
+    public long Bytes => SeriesBytes + _order.Bytes;
 
     /// <summary>Native bytes held for the series (ranks and their scratch), which grow with the series table, not with the runs.</summary>
     public long SeriesBytes => _byKey.Bytes + _rank.Bytes + _added.Bytes + _merged.Bytes + _starts.Bytes;

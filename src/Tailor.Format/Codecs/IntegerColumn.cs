@@ -116,9 +116,8 @@ internal static class IntegerColumn
         Span<int> partial = stackalloc int[4 * HistogramStride];
 
         // Candidate A: unsigned offsets from the minimum.
-        WidthHistogram(values, min, divisor, exact, zigzag: false, histogram, partial);
-
         var best = new ColumnPlan { Reference = min, Divisor = divisor, Exact = exact, ZigZag = false };
+        WidthHistogram(values, best, histogram, partial);
         ChooseWidth(histogram, m, ref best);
 
         // Candidate B: zigzag offsets from a sampled median, which keeps rare low outliers (a counter
@@ -126,9 +125,8 @@ internal static class IntegerColumn
         long median = SampleMedian(values);
         if (median != min)
         {
-            WidthHistogram(values, median, divisor, exact, zigzag: true, histogram, partial);
-
             var candidate = new ColumnPlan { Reference = median, Divisor = divisor, Exact = exact, ZigZag = true };
+            WidthHistogram(values, candidate, histogram, partial);
             ChooseWidth(histogram, m, ref candidate);
             if (candidate.MaxBytes < best.MaxBytes)
             {
@@ -393,23 +391,24 @@ internal static class IntegerColumn
     }
 
     /// <summary>
-    /// Counts the values by the bit width of their mapped form (offset from <paramref name="reference"/>,
-    /// divided by the divisor, zigzag when signed) into <paramref name="histogram"/> (65 bins).
+    /// Counts the values by the bit width of their mapped form (<see cref="Map"/> under the candidate
+    /// <paramref name="plan"/>: reference, divisor, zigzag) into <paramref name="histogram"/> (65 bins).
     /// </summary>
     /// <remarks>
     /// Most values of a column share one width, and one counter incremented value after value waits
     /// on its own previous store every time; four interleaved counters (in <paramref name="partial"/>)
     /// break that chain, and are summed at the end.
     /// </remarks>
-    private static void WidthHistogram(ReadOnlySpan<long> values, long reference, ulong divisor, in ExactDivisor exact, bool zigzag,
-        Span<int> histogram, Span<int> partial)
+    private static void WidthHistogram(ReadOnlySpan<long> values, in ColumnPlan plan, Span<int> histogram, Span<int> partial)
     {
+        long reference = plan.Reference;
+        bool zigzag = plan.ZigZag;
         partial.Clear();
         ref int h = ref MemoryMarshal.GetReference(partial);
         ref long x = ref MemoryMarshal.GetReference(values);
         int n = values.Length;
         int i = 0;
-        if (!zigzag && divisor == 1)
+        if (!zigzag && plan.Divisor == 1)
         {
             for (; i + 4 <= n; i += 4)
             {
@@ -419,7 +418,7 @@ internal static class IntegerColumn
                 Unsafe.Add(ref h, (3 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i + 3) - reference))))++;
             }
         }
-        else if (zigzag && divisor == 1)
+        else if (zigzag && plan.Divisor == 1)
         {
             for (; i + 4 <= n; i += 4)
             {
@@ -433,11 +432,7 @@ internal static class IntegerColumn
         // The rest, and every column with a divisor (rarer): one value at a time into the first counters.
         for (; i < n; i++)
         {
-            long d = unchecked(Unsafe.Add(ref x, i) - reference);
-            ulong u = zigzag
-                ? VarInt.ZigZag(divisor == 1 ? d : exact.Divide(d))
-                : divisor == 1 ? (ulong)d : exact.Divide((ulong)d);
-            Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(u))++;
+            Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(Map(Unsafe.Add(ref x, i), plan)))++;
         }
 
         for (int b = 0; b <= 64; b++)
