@@ -68,6 +68,7 @@ public sealed class CompactionRunner
 
         var folder = Path.Combine(_options.WorkDirectory, $"{job.Shard.Value}-{job.Window.StartSeconds}-{job.Generation}-{Guid.NewGuid():N}"[..60]);
         Directory.CreateDirectory(folder);
+        Memory.NativePool.Shared.JobStarted(_options.MemoryBudgetBytes);
         try
         {
             var run = new JobRun(this, job, folder);
@@ -114,6 +115,7 @@ public sealed class CompactionRunner
         }
         finally
         {
+            Memory.NativePool.Shared.JobEnded();
             TryDeleteFolder(folder);
         }
     }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Tailor.Compaction.Memory;
 
@@ -12,19 +11,21 @@ internal sealed unsafe class NativeBuffer<T> : IDisposable
     where T : unmanaged
 {
     private T* _items;
+    private long _blockBytes;
 
     public NativeBuffer(long capacity = 1024)
     {
-        Capacity = Math.Max(16, capacity);
-        _items = (T*)NativeMemory.Alloc((nuint)Capacity, (nuint)sizeof(T));
-        MemoryTracker.Add(Capacity * sizeof(T));
+        _items = (T*)NativePool.Shared.Rent(Math.Max(16, capacity) * sizeof(T), out var bytes);
+        _blockBytes = bytes;
+        Capacity = bytes / sizeof(T);
+        MemoryTracker.Add(_blockBytes);
     }
 
     public long Count { get; set; }
 
     public long Capacity { get; private set; }
 
-    public long Bytes => Capacity * sizeof(T);
+    public long Bytes => _blockBytes;
 
     public ref T this[long index]
     {
@@ -85,24 +86,42 @@ internal sealed unsafe class NativeBuffer<T> : IDisposable
     {
         if (_items != null)
         {
-            NativeMemory.Free(_items);
-            MemoryTracker.Add(-Capacity * sizeof(T));
+            MemoryTracker.Add(-_blockBytes);
+            NativePool.Shared.Return(_items, _blockBytes);
             _items = null;
+            _blockBytes = 0;
             Capacity = 0;
         }
     }
 
     private void Grow(long needed)
     {
+        // Half again, in the pool's block sizes: past the first steps a pooled buffer doubles, so a
+        // growing buffer passes through few sizes and the next job finds each of them in the pool
+        // (growing a step at a time, a third or a half, needed ten times the fresh memory).
         var capacity = Math.Max(needed, Capacity + (Capacity / 2));
         Resize(capacity);
     }
 
     private void Resize(long capacity)
     {
-        _items = (T*)NativeMemory.Realloc(_items, (nuint)(capacity * sizeof(T)));
-        MemoryTracker.Add((capacity - Capacity) * sizeof(T));
-        Capacity = capacity;
+        var bytes = NativePool.BlockBytes(capacity * sizeof(T));
+        if (bytes == _blockBytes)
+        {
+            return;
+        }
+
+        // The items move to a block of the new size (pooled blocks cannot grow in place); the old
+        // block goes back to the pool for the next buffer that needs its size.
+        var items = (T*)NativePool.Shared.Rent(capacity * sizeof(T), out bytes);
+        MemoryTracker.Add(bytes);
+        var keep = Math.Min(Count, bytes / sizeof(T));
+        Buffer.MemoryCopy(_items, items, bytes, keep * sizeof(T));
+        MemoryTracker.Add(-_blockBytes);
+        NativePool.Shared.Return(_items, _blockBytes);
+        _items = items;
+        _blockBytes = bytes;
+        Capacity = bytes / sizeof(T);
     }
 }
 

@@ -23,7 +23,7 @@ internal static class RangeMerge
         Parallel.ForEach(readers, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, MemoryRunSource.SortRuns);
         foreach (var reader in readers)
         {
-            // Reading is over: the merge needs the memory the readers' buffers hold beyond their points.
+            // Reading is over and the runs are in key order: the sort's buffers go back to the pool for the merge.
             reader.TrimBuffers();
         }
 

@@ -189,9 +189,9 @@ internal sealed class JobInput : IDisposable
     private void SpillIfNeeded(SeriesReader reader, long share, string folder)
     {
         // The series table stays in memory (it holds every series' key and metadata), and so do the
-        // series' ranks in key order; the runs get what is left of the share. Buffers grow by half, so
-        // spill at two thirds of it, and never for less than 4 MiB of runs, or a table larger than the
-        // share would spill every payload.
+        // series' ranks in key order; the runs get what is left of the share. Spill at two thirds of
+        // it (buffers grow by half, and only what they have written is resident), and never for less
+        // than 4 MiB of runs, or a table larger than the share would spill every payload.
         var limit = Math.Max(4L << 20, (share - reader.Table.Bytes - reader.Order.SeriesBytes) * 2 / 3);
         if (reader.UsedBytes < limit)
         {

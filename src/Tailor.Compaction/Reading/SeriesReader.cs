@@ -83,12 +83,14 @@ internal sealed class SeriesReader : IDisposable
         }
     }
 
-    /// <summary>Gives back the point and sort buffers' memory beyond what they hold (after the last payload).</summary>
+    /// <summary>
+    /// Gives back the sort buffers once the runs are in key order (after the last payload). The point
+    /// columns keep their blocks: the spill rule keeps them within the thread's share of the budget,
+    /// and moving their points into smaller blocks would cost a copy and free nothing (the larger block
+    /// would stay in <see cref="Memory.NativePool"/> for the next job).
+    /// </summary>
     public void TrimBuffers()
     {
-        Buffer.Timestamps.Trim();
-        Buffer.Values.Trim();
-        Buffer.Runs.Trim();
         Order.Trim();
         SortScratch.Clear();
         SortScratch.Trim();

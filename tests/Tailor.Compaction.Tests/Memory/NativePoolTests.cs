@@ -1,0 +1,218 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using Tailor.Compaction.Memory;
+using Tailor.Storage;
+
+namespace Tailor.Compaction.Tests.Memory;
+
+public class NativePoolTests
+{
+    private const long MiB = 1 << 20;
+
+    [Fact]
+    public void Block_sizes_hold_the_request_and_waste_at_most_half_of_it()
+    {
+        var random = new Random(11);
+        var sizes = new List<long> { 1, 16, 4095, NativePool.MinPooledBytes - 1, NativePool.MinPooledBytes, NativePool.MinPooledBytes + 1, 96 << 10, (96 << 10) + 1, 128 << 10, 3L << 30, (3L << 30) + 1 };
+        for (var i = 0; i < 10_000; i++)
+        {
+            sizes.Add(random.NextInt64(1, 16L << 30));
+        }
+
+        sizes.Sort();
+        long previous = 0;
+        foreach (var bytes in sizes)
+        {
+            var block = NativePool.BlockBytes(bytes);
+            Assert.True(block >= bytes, $"{bytes}: block {block} is too small");
+            Assert.True(block >= previous, $"{bytes}: block {block} is smaller than a smaller request's {previous}");
+            Assert.Equal(block, NativePool.BlockBytes(block));
+            if (bytes <= NativePool.MinPooledBytes)
+            {
+                Assert.Equal(bytes, block);
+            }
+            else
+            {
+                Assert.True(block * 2 <= bytes * 3, $"{bytes}: block {block} is more than half again the request");
+                Assert.True(BitOperations.IsPow2(block) || (block % 3 == 0 && BitOperations.IsPow2(block / 3)), $"{bytes}: block {block} is neither 2^k nor 3 x 2^k");
+            }
+
+            previous = block;
+        }
+    }
+
+    [Fact]
+    public unsafe void While_a_job_runs_a_returned_block_is_rented_again_instead_of_a_fresh_one()
+    {
+        var pool = new NativePool(TimeSpan.FromMinutes(10));
+        pool.JobStarted(64 * MiB);
+        var first = pool.Rent(MiB - 100, out var bytes);
+        Assert.Equal(MiB, bytes);
+        ((byte*)first)[bytes - 1] = 7;
+        pool.Return(first, bytes);
+        Assert.Equal(MiB, pool.IdleBytes);
+
+        var second = pool.Rent(MiB, out var again);
+        Assert.Equal(MiB, again);
+        Assert.True(first == second, "the idle block of the same size was not reused");
+        Assert.Equal(MiB, pool.FreshBytes);
+        Assert.Equal(0, pool.IdleBytes);
+
+        // A size the pool holds no block of is fresh.
+        var other = pool.Rent(3 * MiB / 2, out var otherBytes);
+        Assert.Equal(3 * MiB / 2, otherBytes);
+        Assert.Equal(MiB + otherBytes, pool.FreshBytes);
+
+        pool.Return(second, again);
+        pool.Return(other, otherBytes);
+        pool.JobEnded();
+        pool.Release();
+        Assert.Equal(0, pool.IdleBytes);
+    }
+
+    [Fact]
+    public unsafe void Small_blocks_and_blocks_returned_outside_any_job_go_back_to_the_system()
+    {
+        var pool = new NativePool(TimeSpan.FromMinutes(10));
+        var small = pool.Rent(1000, out var smallBytes);
+        Assert.Equal(1000, smallBytes);
+        pool.Return(small, smallBytes);
+
+        var large = pool.Rent(4 * MiB, out var largeBytes);
+        pool.Return(large, largeBytes);
+        Assert.Equal(0, pool.IdleBytes);
+
+        pool.JobStarted(64 * MiB);
+        small = pool.Rent(1000, out smallBytes);
+        pool.Return(small, smallBytes);
+        Assert.Equal(0, pool.IdleBytes);
+        pool.JobEnded();
+        pool.Release();
+    }
+
+    [Fact]
+    public unsafe void Blocks_in_use_and_idle_stay_within_a_quarter_more_than_the_budget_or_the_peak_in_use()
+    {
+        var pool = new NativePool(TimeSpan.FromMinutes(10));
+        pool.JobStarted(2 * MiB);
+
+        // One block at a time, each of a new size: the peak in use is the largest so far, and a block
+        // is kept only while idle and in use together stay within a quarter more than that or the budget.
+        long largest = 0;
+        foreach (var bytes in new[] { MiB, 3 * MiB / 2, 2 * MiB, 3 * MiB, 12 * MiB })
+        {
+            largest = Math.Max(largest, bytes);
+            var block = pool.Rent(bytes, out var blockBytes);
+            Assert.Equal(bytes, blockBytes);
+            var idle = pool.IdleBytes;
+            pool.Return(block, blockBytes);
+            Assert.Equal(largest, pool.PeakInUseBytes);
+            var limit = NativePool.RetainBytes(2 * MiB, pool.PeakInUseBytes);
+            Assert.Equal(Math.Max(2 * MiB, bytes) * 5 / 4, limit);
+            Assert.Equal(idle + blockBytes <= limit ? idle + blockBytes : idle, pool.IdleBytes);
+        }
+
+        // Kept: 1 (1 <= 2.5), 1.5 (2.5 <= 2.5), 12 (14.5 <= 15); freed: 2 (4.5 > 2.5), 3 (5.5 > 3.75).
+        Assert.Equal(29 * MiB / 2, pool.IdleBytes);
+
+        // The next job has a smaller budget: it does not inherit what the larger one needed.
+        pool.JobEnded();
+        pool.JobStarted(MiB);
+        Assert.Equal(0, pool.IdleBytes);
+        pool.JobEnded();
+        pool.Release();
+    }
+
+    [Fact]
+    public async Task Idle_blocks_are_freed_once_no_job_has_run_for_the_retention_time()
+    {
+        var pool = new NativePool(TimeSpan.FromMilliseconds(200));
+        pool.JobStarted(64 * MiB);
+        RentAndReturn(pool, 2 * MiB);
+        pool.JobEnded();
+
+        // A job that starts within the retention time keeps the blocks, however long it runs.
+        pool.JobStarted(64 * MiB);
+        await Task.Delay(600);
+        Assert.Equal(2 * MiB, pool.IdleBytes);
+        pool.JobEnded();
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (pool.IdleBytes > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(0, pool.IdleBytes);
+    }
+
+    private static unsafe void RentAndReturn(NativePool pool, long bytes)
+    {
+        var block = pool.Rent(bytes, out var blockBytes);
+        pool.Return(block, blockBytes);
+    }
+
+    [Fact]
+    public void A_buffer_keeps_its_items_through_growth_and_trimming()
+    {
+        using var buffer = new NativeBuffer<long>(16);
+        for (long i = 0; i < 1_000_000; i++)
+        {
+            buffer.Add(i * 3);
+        }
+
+        // Grown by half and rounded up to a block size: at most twice what it holds.
+        Assert.True(buffer.Capacity >= 1_000_000 && buffer.Capacity <= 2_000_000, $"{buffer.Capacity} items");
+        Assert.Equal(buffer.Capacity * 8, buffer.Bytes);
+        Assert.Equal(NativePool.BlockBytes(buffer.Bytes), buffer.Bytes);
+        buffer.Count = 300_000;
+        buffer.Trim();
+        Assert.True(buffer.Capacity >= 300_000 && buffer.Capacity * 2 <= 300_000 * 3, $"trimmed to {buffer.Capacity} items");
+        for (long i = 0; i < buffer.Count; i++)
+        {
+            Assert.Equal(i * 3, buffer[i]);
+        }
+    }
+}
+
+/// <summary>Tests that measure the process-wide pool run alone, so no other test's job takes or gives back blocks meanwhile.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NativePoolCollection
+{
+    public const string Name = "native-pool";
+}
+
+[Collection(NativePoolCollection.Name)]
+public class NativePoolJobTests
+{
+    [Fact]
+    public async Task A_workers_second_job_takes_its_native_memory_from_the_pool_and_writes_the_same_bytes()
+    {
+        await using var kit = await CompactionTestKit.CreateAsync(points: 1_500_000, series: 4000, sharedShards: 1);
+        var shard = ShardName.Shared(0);
+        var runner = new CompactionRunner(kit.Store, new CompactionOptions
+        {
+            WorkDirectory = kit.WorkDirectory,
+            Parallelism = 2,
+            MemoryBudgetBytes = 48L << 20,
+            Force = true,
+        });
+        NativePool.Shared.Release();
+
+        var fresh = new long[2];
+        var hashes = new string[2];
+        for (var job = 0; job < 2; job++)
+        {
+            var before = NativePool.Shared.FreshBytes;
+            var report = await runner.RunAsync(shard, CompactionTestKit.Window);
+            fresh[job] = NativePool.Shared.FreshBytes - before;
+            Assert.True(report.Spills > 0, "a 48 MiB budget must force spills");
+            hashes[job] = Convert.ToHexStringLower(SHA256.HashData(await kit.ReadAsync(report.Parts.Single().Key)));
+        }
+
+        Assert.True(fresh[0] > 8L << 20, $"the first job took only {fresh[0]} fresh bytes");
+        Assert.True(fresh[1] * 10 <= fresh[0], $"the second job took {fresh[1]} fresh bytes, the first {fresh[0]}");
+        Assert.Equal(hashes[0], hashes[1]);
+        Assert.True(NativePool.Shared.IdleBytes <= NativePool.RetainBytes(48L << 20, NativePool.Shared.PeakInUseBytes));
+    }
+}
