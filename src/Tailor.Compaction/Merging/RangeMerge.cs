@@ -28,7 +28,7 @@ internal static class RangeMerge
         }
 
         var tables = input.Tables;
-        var boundaries = KeyRanges.Build(tables, parallelism * 16);
+        var boundaries = KeyRanges.Build(readers, parallelism * 16);
         var ranges = boundaries.Length + 1;
         var results = new Task<(TSink Sink, long Series, long Points, long Duplicates)>?[ranges];
         using var room = new SemaphoreSlim(parallelism + 1);

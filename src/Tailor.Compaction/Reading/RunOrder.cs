@@ -31,6 +31,14 @@ internal sealed unsafe class RunOrder : IDisposable
     /// <summary>Bytes the order needs per run (what a spill check counts).</summary>
     public const int BytesPerRun = sizeof(int);
 
+    /// <summary>The ids of every series of <paramref name="table"/> in key order (<paramref name="count"/> of them); valid until the table grows.</summary>
+    public int* SeriesInKeyOrder(SeriesTable table, out int count)
+    {
+        UpdateRanks(table);
+        count = (int)_byKey.Count;
+        return _byKey.Pointer;
+    }
+
     /// <summary>The indices of <paramref name="runs"/> in order; valid until the next call.</summary>
     public ReadOnlySpan<int> Sort(SeriesTable table, NativeBuffer<Run> runs)
     {
