@@ -15,7 +15,11 @@ public sealed class CompactionOptions
     /// <summary>Threads that read splits and encode series. Default: the number of cores.</summary>
     public int Parallelism { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>The size of the byte-range splits segments are cut into. Default 64 MiB.</summary>
+    /// <summary>
+    /// The largest byte-range split segments are cut into. Default 64 MiB. A job with little input
+    /// cuts smaller splits (down to 4 MiB, never above this), about eight per thread, so the reading
+    /// phase does not end with one thread reading a last large split while the others wait.
+    /// </summary>
     public long SplitBytes { get; set; } = 64L << 20;
 
     /// <summary>An S-file part is closed once it reaches this size. Default 256 MiB.</summary>
