@@ -11,7 +11,10 @@ internal interface IRangeSink : IMergedSeriesSink, IDisposable
 
 /// <summary>
 /// Merges a job's input by key ranges in parallel and hands each range's result to a consumer in
-/// key order, with at most parallelism + 1 ranges in memory.
+/// key order, with at most 2 x parallelism + 1 ranges in memory (merging, or merged and waiting
+/// their turn: with parallelism + 1, one slow range left a thread idle once the ranges after it were
+/// done; with two threads the two more cost about 8 MB of encoded series in the compaction
+/// benchmark and shortened its merge by 3 to 4%).
 /// </summary>
 internal static class RangeMerge
 {
@@ -31,7 +34,7 @@ internal static class RangeMerge
         var boundaries = KeyRanges.Build(readers, parallelism * 16);
         var ranges = boundaries.Length + 1;
         var results = new Task<(TSink Sink, long Series, long Points, long Duplicates)>?[ranges];
-        using var room = new SemaphoreSlim(parallelism + 1);
+        using var room = new SemaphoreSlim((2 * parallelism) + 1);
         var spills = input.Spills.ToArray();
         var free = new ConcurrentBag<TSink>();
         var started = new SemaphoreSlim(0);
