@@ -22,6 +22,9 @@ public sealed class CompactionOptions
     /// </summary>
     public long SplitBytes { get; set; } = 64L << 20;
 
+    /// <summary>Into a local store that flushes puts to disk, a part's bytes are flushed in the background every this many bytes written (tests make it small).</summary>
+    internal long FlushAheadBytes { get; set; } = 8L << 20;
+
     /// <summary>An S-file part is closed once it reaches this size. Default 256 MiB.</summary>
     public long TargetPartBytes { get; set; } = 256L << 20;
 

@@ -30,6 +30,8 @@ internal sealed class PartWriter : IAsyncDisposable
     private StreamBufferWriter? _buffer;
     private SFileWriter? _writer;
     private string? _path;
+    private Task? _flush;
+    private long _flushed;
     private int _part;
     private CancellationToken _cancellation;
 
@@ -65,7 +67,33 @@ internal sealed class PartWriter : IAsyncDisposable
                 Close();
             }
         }
+
+        FlushAhead();
     }
+
+    /// <summary>
+    /// Into a local store that flushes every put to disk, the part's bytes are flushed in the
+    /// background as they are written: the flush at the move then has little left, and the job's
+    /// end no longer waits for a whole part to reach the disk (40 of 80 ms at the end of the
+    /// compaction benchmark).
+    /// </summary>
+    private void FlushAhead()
+    {
+        if (_file is null || _store is not LocalObjectStore { FlushToDisk: true } || (_flush is { IsCompleted: false })
+            || _file.Length - _flushed < _options.FlushAheadBytes)
+        {
+            return;
+        }
+
+        _flushed = _file.Length;
+        Interlocked.Increment(ref FlushesStarted);
+        var handle = _file.SafeFileHandle;
+        // A thread of its own: the flush waits on the disk, and the pool's threads are merging.
+        _flush = Task.Factory.StartNew(() => RandomAccess.FlushToDisk(handle), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>Background flushes started by every part writer (for tests).</summary>
+    internal static long FlushesStarted;
 
     /// <summary>Closes the last part and waits for every upload.</summary>
     public async Task<IReadOnlyList<PartInfo>> FinishAsync()
@@ -80,6 +108,7 @@ internal sealed class PartWriter : IAsyncDisposable
         _writer?.Dispose();
         _buffer?.Dispose();
         _hashing?.Dispose();
+        WaitForFlush();
         if (_file is not null)
         {
             await _file.DisposeAsync().ConfigureAwait(false);
@@ -93,6 +122,26 @@ internal sealed class PartWriter : IAsyncDisposable
         {
             // Already reported by FinishAsync; disposal only waits.
         }
+    }
+
+    /// <summary>Waits for a background flush of the part file (before the file is closed); a failed one is left to the flush at the move, which reports it.</summary>
+    private void WaitForFlush()
+    {
+        if (_flush is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _flush.Wait();
+        }
+        catch (AggregateException)
+        {
+            // The move into the store flushes the whole file again and reports a failure there.
+        }
+
+        _flush = null;
     }
 
     private void Open()
@@ -123,6 +172,8 @@ internal sealed class PartWriter : IAsyncDisposable
         _writer = null;
         _buffer!.Dispose();
         _buffer = null;
+        WaitForFlush();
+        _flushed = 0;
         _file!.Flush();
         var size = _file.Length;
         _file.Dispose();

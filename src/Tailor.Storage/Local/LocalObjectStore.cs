@@ -444,7 +444,13 @@ public sealed partial class LocalObjectStore : IObjectStore, IMultipartProtocol
         }
     }
 
-    internal bool FlushToDisk => _options.FlushToDisk;
+    /// <summary>
+    /// Whether a put flushes the object's bytes to disk before it becomes visible
+    /// (<see cref="LocalObjectStoreOptions.FlushToDisk"/>); a producer that hands a file to
+    /// <see cref="MoveInAsync"/> can flush parts of it earlier, while it still writes, so less is left
+    /// to flush then.
+    /// </summary>
+    public bool FlushToDisk => _options.FlushToDisk;
 
     internal RetryPolicy Calls => _calls;
 
