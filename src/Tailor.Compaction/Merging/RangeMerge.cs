@@ -11,10 +11,10 @@ internal interface IRangeSink : IMergedSeriesSink, IDisposable
 
 /// <summary>
 /// Merges a job's input by key ranges in parallel and hands each range's result to a consumer in
-/// key order, with at most 2 x parallelism + 1 ranges in memory (merging, or merged and waiting
-/// their turn: with parallelism + 1, one slow range left a thread idle once the ranges after it were
-/// done; with two threads the two more cost about 8 MB of encoded series in the compaction
-/// benchmark and shortened its merge by 3 to 4%).
+/// key order: at most parallelism ranges merging, and 2 x parallelism + 1 in memory, merging or
+/// merged and waiting their turn (with parallelism + 1, one slow range left a thread idle once the
+/// ranges after it were done; with two threads the two more cost about 8 MB of encoded series in
+/// the compaction benchmark and shortened its merge by 3 to 4%).
 /// </summary>
 internal static class RangeMerge
 {
@@ -35,6 +35,9 @@ internal static class RangeMerge
         var ranges = boundaries.Length + 1;
         var results = new Task<(TSink Sink, long Series, long Points, long Duplicates)>?[ranges];
         using var room = new SemaphoreSlim((2 * parallelism) + 1);
+        // At most parallelism ranges merge at once, whatever threads the pool has: each holds a reader
+        // of every spill file.
+        using var running = new SemaphoreSlim(parallelism);
         var spills = input.Spills.ToArray();
         var free = new ConcurrentBag<TSink>();
         var started = new SemaphoreSlim(0);
@@ -44,8 +47,21 @@ internal static class RangeMerge
                 for (var i = 0; i < ranges; i++)
                 {
                     await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await running.WaitAsync(cancellationToken).ConfigureAwait(false);
                     var range = i;
-                    results[range] = Task.Run(() => Merge(range), cancellationToken);
+                    results[range] = Task.Run(
+                        () =>
+                        {
+                            try
+                            {
+                                return Merge(range);
+                            }
+                            finally
+                            {
+                                running.Release();
+                            }
+                        },
+                        cancellationToken);
                     started.Release();
                 }
             },
