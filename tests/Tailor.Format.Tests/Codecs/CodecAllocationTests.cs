@@ -1,7 +1,11 @@
+using Tailor.Format.Tests.Support;
 using Tailor.Format.Workload;
 
 namespace Tailor.Format.Tests.Codecs;
 
+// Alone: codec scratch comes from a process-wide pool, and a test on another thread holding scratch
+// made this thread's encoder rent a fresh one mid-measurement (10 KB counted once in CI).
+[Collection(SequentialCollection.Name)]
 public class CodecAllocationTests
 {
     [Fact]
