@@ -67,7 +67,7 @@ internal sealed unsafe class NativePool
     /// budget and the most the jobs have had in use at once. A job needs blocks of other sizes at other
     /// moments (the merge's, and the smaller sizes a growing buffer passed through). With this, the
     /// next job of the same shape found all but 2 MB of its blocks with budgets of 48 and 128 MiB, and
-    /// 70 to 85% of them with 16, 64 MiB and 1 GiB; keeping every block (twice the larger) found them
+    /// 70 to 90% of them with 16, 64 MiB and 1 GiB; keeping every block (twice the larger) found them
     /// all, but at 1 GiB held so many idle blocks the growing buffers had filled that the working set
     /// rose past the budget and 256 MiB.
     /// </summary>
