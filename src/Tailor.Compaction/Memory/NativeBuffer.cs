@@ -72,16 +72,6 @@ internal sealed unsafe class NativeBuffer<T> : IDisposable
         }
     }
 
-    /// <summary>Shrinks the memory back to <paramref name="capacity"/> items (after a spill).</summary>
-    public void Trim(long capacity)
-    {
-        capacity = Math.Max(16, Math.Max(capacity, Count));
-        if (capacity < Capacity)
-        {
-            Resize(capacity);
-        }
-    }
-
     public void Dispose()
     {
         if (_items != null)
