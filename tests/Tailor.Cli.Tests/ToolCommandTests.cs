@@ -124,7 +124,7 @@ public sealed class ToolCommandTests
     public async Task Bench_compaction_and_sink_print_their_keys_at_a_small_size()
     {
         var compaction = (await TailorRun.RunAsync("bench", "compaction", "--memory", (16 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--points", "300000", "--duckdb-points", "50000", "--json")).Json();
+            "--points", "300000", "--duckdb-points", "50000", "--jobs", "3", "--json")).Json();
         foreach (var key in new[] { "points", "points_per_sec", "points_per_sec_per_core", "decompress_only_points_per_sec", "ratio_to_decompress_ceiling",
             "duckdb_points_per_sec", "ratio_to_duckdb", "gc_pause_fraction", "allocated_bytes_per_point", "peak_working_set_bytes", "memory_budget_bytes", "bytes_per_point_out" })
         {
@@ -132,6 +132,9 @@ public sealed class ToolCommandTests
         }
 
         Assert.True(compaction.GetProperty("points").GetInt64() > 0);
+        var jobs = compaction.GetProperty("measured_jobs_points_per_sec").EnumerateArray().Select(j => j.GetDouble()).Order().ToArray();
+        Assert.Equal(3, jobs.Length);
+        Assert.Equal(jobs[1], compaction.GetProperty("points_per_sec").GetDouble()); // the median job
         var sink = (await TailorRun.RunAsync("bench", "sink", "--partitions", "2", "--json")).Json();
         foreach (var key in new[] { "payloads_per_sec", "bare_consumer_payloads_per_sec", "ratio_to_bare_consumer", "peak_working_set_bytes", "buffer_budget_bytes" })
         {
@@ -139,6 +142,7 @@ public sealed class ToolCommandTests
         }
 
         Assert.Equal(2, (await TailorRun.RunAsync("bench", "compaction", "--memory", "1000")).Code);
+        Assert.Equal(2, (await TailorRun.RunAsync("bench", "compaction", "--jobs", "0")).Code);
         Assert.Equal(2, (await TailorRun.RunAsync("bench", "sink", "--partitions", "0")).Code);
     }
 

@@ -118,22 +118,24 @@ internal static class BenchCommand
         var memory = new Option<long>("--memory") { Description = "The job's memory budget in bytes (default 134217728 = 128 MiB).", DefaultValueFactory = _ => 128L << 20 };
         var points = new Option<long?>("--points") { Description = "Points to generate (default: decoded input 4.5 times the budget)." };
         var duck = new Option<int>("--duckdb-points") { Description = "Points handed to the DuckDB peer (default 4,000,000).", DefaultValueFactory = _ => 4_000_000 };
+        var jobs = new Option<int>("--jobs") { Description = "Jobs measured after the process's first; points/s is their median (default 3).", DefaultValueFactory = _ => 3 };
         var command = new Command("compaction", "End-to-end compaction on generated segments in a local store, input several times the memory budget, against the decompress-only ceiling and DuckDB doing the same job.")
         {
             json,
             memory,
             points,
             duck,
+            jobs,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (parse.GetValue(memory) < 16L << 20 || parse.GetValue(duck) < 1000 || parse.GetValue(points) is < 10_000)
+            if (parse.GetValue(memory) < 16L << 20 || parse.GetValue(duck) < 1000 || parse.GetValue(points) is < 10_000 || parse.GetValue(jobs) is < 1 or > 100)
             {
-                throw new CliException("--memory must be at least 16 MiB, --duckdb-points at least 1000 and --points at least 10,000.", ExitCodes.BadArguments);
+                throw new CliException("--memory must be at least 16 MiB, --duckdb-points at least 1000, --points at least 10,000 and --jobs 1 to 100.", ExitCodes.BadArguments);
             }
 
             var result = await Tailor.Benchmarks.Compaction.CompactionBench.RunAsync(
-                new Tailor.Benchmarks.Compaction.CompactionBenchOptions { MemoryBudgetBytes = parse.GetValue(memory), Points = parse.GetValue(points), DuckDbPoints = parse.GetValue(duck) },
+                new Tailor.Benchmarks.Compaction.CompactionBenchOptions { MemoryBudgetBytes = parse.GetValue(memory), Points = parse.GetValue(points), DuckDbPoints = parse.GetValue(duck), MeasuredJobs = parse.GetValue(jobs) },
                 Console.Error);
             if (parse.GetValue(json))
             {
@@ -142,7 +144,7 @@ internal static class BenchCommand
             else
             {
                 Console.WriteLine($"points               {result.Points:N0} ({result.InputToBudget:F1}x the budget decoded)");
-                Console.WriteLine($"points/s             {result.PointsPerSec / 1e6,8:F2} M ({result.PointsPerSecPerCore / 1e6:F2} M per core)");
+                Console.WriteLine($"points/s             {result.PointsPerSec / 1e6,8:F2} M ({result.PointsPerSecPerCore / 1e6:F2} M per core; median of {string.Join(", ", result.MeasuredJobsPointsPerSec.Select(v => (v / 1e6).ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})");
                 Console.WriteLine($"decompress only      {result.DecompressOnlyPointsPerSec / 1e6,8:F2} M/s on one core (ratio {result.RatioToDecompressCeiling:F2})");
                 Console.WriteLine($"duckdb               {result.DuckDbPointsPerSec / 1e6,8:F2} M/s (ratio {result.RatioToDuckDb:F2})");
                 Console.WriteLine($"gc pauses            {result.GcPauseFraction:P2} of wall time");
