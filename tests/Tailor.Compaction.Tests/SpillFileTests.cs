@@ -92,3 +92,182 @@ public sealed class SpillIndexTests
         }
     }
 }
+
+public sealed class SpillReadBackTests
+{
+    /// <summary>
+    /// Series of every size read back whole: small ones in place from the read buffer (some straddling
+    /// its refills), one with more points and one with more run headers than the buffer holds (copied).
+    /// </summary>
+    [Fact]
+    public void Every_run_reads_back_as_written_whatever_the_series_size()
+    {
+        var folder = Directory.CreateTempSubdirectory("tailor-spill-").FullName;
+        try
+        {
+            using var reader = new SeriesReader(0, long.MaxValue, 1 << 20);
+            var expected = new SortedDictionary<ulong, List<(long Intake, long[] Timestamps, double[] Values)>>();
+            var random = new Random(5);
+
+            void AddRun(ulong metric, long intake, long[] timestamps)
+            {
+                var buffer = reader.Buffer;
+                var id = reader.Table.GetOrAdd(new CompactKey(2, metric, 9));
+                var start = buffer.Timestamps.Count;
+                var ts = buffer.Timestamps.Reserve(timestamps.Length);
+                var values = buffer.Values.Reserve(timestamps.Length);
+                var written = new double[timestamps.Length];
+                for (var i = 0; i < timestamps.Length; i++)
+                {
+                    ts[i] = timestamps[i];
+                    values[i] = written[i] = (metric * 1000.0) + intake + (i / 7.0);
+                }
+
+                buffer.Timestamps.Count += timestamps.Length;
+                buffer.Values.Count += timestamps.Length;
+                var sorted = timestamps.Zip(timestamps.Skip(1)).All(p => p.First < p.Second);
+                buffer.Runs.Add(new Run
+                {
+                    Series = id, Count = timestamps.Length, Start = start, Intake = intake,
+                    FirstTimestamp = timestamps.Min(), LastTimestamp = timestamps.Max(), Sorted = sorted,
+                });
+                reader.Table[id].Points += timestamps.Length;
+                if (!expected.TryGetValue(metric, out var list))
+                {
+                    expected[metric] = list = [];
+                }
+
+                list.Add((intake, timestamps, written));
+            }
+
+            for (ulong metric = 0; metric < 600; metric++)
+            {
+                if (metric == 300)
+                {
+                    // 10,000 irregular points: 160 KB, more than the 64 KiB read buffer.
+                    AddRun(metric, 1, Enumerable.Range(0, 10_000).Select(i => 1000L + (i * 10) + (i % 3)).ToArray());
+                    continue;
+                }
+
+                if (metric == 400)
+                {
+                    // 3,000 one-point runs: 96 KB of run headers alone.
+                    for (var r = 0; r < 3000; r++)
+                    {
+                        AddRun(metric, r, [5000L + r]);
+                    }
+
+                    continue;
+                }
+
+                if (metric == 450)
+                {
+                    // Run headers that stop 24 bytes short of the buffer's end (24 + 32 + 3182 × 8 + 1000 × 40 =
+                    // 65,512 bytes), then 500 more: the series is larger than the buffer though the bytes
+                    // counted when the next header no longer fits are not.
+                    AddRun(metric, 0, Enumerable.Range(0, 3182).Select(i => 7000L + (i * 10)).ToArray());
+                    for (var r = 1; r <= 1500; r++)
+                    {
+                        AddRun(metric, r, [100_000L + r]);
+                    }
+
+                    continue;
+                }
+
+                for (var r = 0; r < 1 + random.Next(4); r++)
+                {
+                    var n = 1 + random.Next(60);
+                    var regular = random.Next(2) == 0;
+                    AddRun(metric, 10 + r, Enumerable.Range(0, n).Select(i => 2000L + (i * 15) + (regular || i % 2 == 0 ? 0 : 1)).ToArray());
+                }
+            }
+
+            using var spill = SpillFile.Write(reader, Path.Combine(folder, "b.run"));
+            using var source = SpillRunSource.Open(spill);
+            using var runs = new Tailor.Compaction.Memory.NativeBuffer<Tailor.Compaction.Merging.RunView>(4);
+            var seen = new List<ulong>();
+            while (source.HasCurrent)
+            {
+                var metric = source.CurrentKey.Metric;
+                seen.Add(metric);
+                runs.Clear();
+                source.AddRuns(runs);
+                var want = expected[metric].OrderBy(r => r.Intake).ToList();
+                var got = new List<(long Intake, long[] Timestamps, double[] Values)>();
+                unsafe
+                {
+                    for (long i = 0; i < runs.Count; i++)
+                    {
+                        var run = runs[i];
+                        got.Add((run.Intake, new ReadOnlySpan<long>(run.Timestamps, run.Count).ToArray(), new ReadOnlySpan<double>(run.Values, run.Count).ToArray()));
+                    }
+                }
+
+                got = got.OrderBy(r => r.Intake).ToList();
+                Assert.Equal(want.Count, got.Count);
+                for (var i = 0; i < want.Count; i++)
+                {
+                    Assert.Equal(want[i].Intake, got[i].Intake);
+                    Assert.Equal(want[i].Timestamps, got[i].Timestamps);
+                    Assert.Equal(want[i].Values, got[i].Values);
+                }
+
+                source.MoveNext();
+            }
+
+            Assert.Equal(expected.Keys, seen);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_spill_file_cut_short_is_reported_as_damaged()
+    {
+        var folder = Directory.CreateTempSubdirectory("tailor-spill-").FullName;
+        try
+        {
+            using var reader = new SeriesReader(0, long.MaxValue, 1 << 20);
+            for (ulong metric = 0; metric < 50; metric++)
+            {
+                var buffer = reader.Buffer;
+                var id = reader.Table.GetOrAdd(new CompactKey(2, metric, 9));
+                var start = buffer.Timestamps.Count;
+                buffer.Timestamps.Reserve(20);
+                buffer.Values.Reserve(20);
+                for (var i = 0; i < 20; i++)
+                {
+                    buffer.Timestamps.Add(100 + (i * 10) + (i % 2));
+                    buffer.Values.Add(i);
+                }
+
+                buffer.Runs.Add(new Run { Series = id, Count = 20, Start = start, Intake = 1, FirstTimestamp = 100, LastTimestamp = 291, Sorted = true });
+                reader.Table[id].Points += 20;
+            }
+
+            var path = Path.Combine(folder, "c.run");
+            using var spill = SpillFile.Write(reader, path);
+            using (var file = File.OpenWrite(path))
+            {
+                file.SetLength(spill.Bytes - 100); // inside the last series' values
+            }
+
+            using var source = SpillRunSource.Open(spill);
+            var error = Assert.Throws<CompactionException>(() =>
+            {
+                while (source.HasCurrent)
+                {
+                    source.MoveNext();
+                }
+            });
+            Assert.Contains("c.run", error.Message, StringComparison.Ordinal);
+            Assert.Contains("ends early", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

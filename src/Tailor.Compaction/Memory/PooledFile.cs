@@ -80,6 +80,63 @@ internal sealed unsafe class PooledFileReader : IDisposable
         return true;
     }
 
+    /// <summary>The buffer's size: the most <see cref="Ensure"/> can hold.</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>Bytes read from the file and not yet consumed.</summary>
+    public int Buffered => _end - _start;
+
+    /// <summary>
+    /// Makes the next <paramref name="length"/> bytes (at most <see cref="Capacity"/>) lie in the buffer
+    /// without consuming them, and returns where they start; null when the file ends first. Moves the
+    /// unconsumed bytes to the buffer's start when it must read more, so a pointer returned earlier is
+    /// only good until the next call. The buffer's start keeps the file offset's alignment to 8 when
+    /// reads start at multiples of 8.
+    /// </summary>
+    public byte* Ensure(int length)
+    {
+        if (length > _end - _start)
+        {
+            if ((uint)length > (uint)_capacity)
+            {
+                throw new ArgumentOutOfRangeException(nameof(length), length, $"At most the buffer's {_capacity} bytes.");
+            }
+
+            if (length > _capacity - _start)
+            {
+                var kept = _end - _start;
+                Buffer.MemoryCopy(_memory + _start, _memory, _capacity, kept);
+                _start = 0;
+                _end = kept;
+            }
+
+            while (_end - _start < length)
+            {
+                var n = RandomAccess.Read(Handle, new Span<byte>(_memory + _end, _capacity - _end), _filePosition);
+                if (n == 0)
+                {
+                    return null;
+                }
+
+                _filePosition += n;
+                _end += n;
+            }
+        }
+
+        return _memory + _start;
+    }
+
+    /// <summary>Consumes <paramref name="count"/> bytes that <see cref="Ensure"/> made available.</summary>
+    public void Advance(int count)
+    {
+        if ((uint)count > (uint)(_end - _start))
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "More than the buffered bytes.");
+        }
+
+        _start += count;
+    }
+
     /// <summary>Steps over <paramref name="count"/> bytes without copying them.</summary>
     /// <returns>False when the file ends first.</returns>
     public bool TrySkip(long count)

@@ -260,16 +260,15 @@ internal sealed unsafe class SpillRunSource : RunSource
         {
             // From the indexed series before lo, step over whole series up to lo without reading their points.
             Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
-            while (_file.TryReadExactly(header[..SpillFile.SeriesHeaderLength]))
+            while (TryPeekSeries(out var key, out var runCount))
             {
-                var key = KeyOf(header);
-                var runCount = BinaryPrimitives.ReadInt32LittleEndian(header[20..]);
                 if (key.CompareTo(l) >= 0)
                 {
                     Load(key, runCount);
                     return;
                 }
 
+                _file.Advance(SpillFile.SeriesHeaderLength);
                 for (var r = 0; r < runCount; r++)
                 {
                     if (!_file.TryReadExactly(header))
@@ -278,7 +277,7 @@ internal sealed unsafe class SpillRunSource : RunSource
                     }
 
                     var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
-                    if (!_file.TrySkip(count * (header[29] != 0 ? 8L : 16L)))
+                    if (count < 0 || !_file.TrySkip(count * (header[29] != 0 ? 8L : 16L)))
                     {
                         throw Damaged();
                     }
@@ -306,14 +305,30 @@ internal sealed unsafe class SpillRunSource : RunSource
 
     public override void MoveNext()
     {
-        Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
-        if (!_file.TryReadExactly(header[..SpillFile.SeriesHeaderLength]))
+        if (!TryPeekSeries(out var key, out var runCount))
         {
             _has = false;
             return;
         }
 
-        Load(KeyOf(header), BinaryPrimitives.ReadInt32LittleEndian(header[20..]));
+        Load(key, runCount);
+    }
+
+    /// <summary>Reads the next series header without consuming it; false at the file's clean end.</summary>
+    private bool TryPeekSeries(out CompactKey key, out int runCount)
+    {
+        var header = _file.Ensure(SpillFile.SeriesHeaderLength);
+        if (header == null)
+        {
+            key = default;
+            runCount = 0;
+            return _file.Buffered == 0 ? false : throw Damaged();
+        }
+
+        var span = new ReadOnlySpan<byte>(header, SpillFile.SeriesHeaderLength);
+        key = KeyOf(span);
+        runCount = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
+        return runCount >= 0 ? true : throw Damaged();
     }
 
     private static CompactKey KeyOf(ReadOnlySpan<byte> header) =>
@@ -321,7 +336,12 @@ internal sealed unsafe class SpillRunSource : RunSource
 
     private CompactionException Damaged() => new($"The spill file {_path} ends early: the local disk lost data.");
 
-    /// <summary>Reads the runs of the series whose header was just read, unless it lies at or past hi.</summary>
+    /// <summary>
+    /// Loads the runs of the series whose header <see cref="TryPeekSeries"/> just read, unless it lies at or
+    /// past hi. A series that fits the read buffer is used in place: its runs point into the buffer, which
+    /// holds still until the next series is loaded (the merge takes a series' runs before moving on), so
+    /// only the timestamps of regular runs are written out. A larger one is copied.
+    /// </summary>
     private void Load(CompactKey key, int runCount)
     {
         _key = key;
@@ -331,10 +351,103 @@ internal sealed unsafe class SpillRunSource : RunSource
             return;
         }
 
-        Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
         _runs.Clear();
         _timestamps.Clear();
         _values.Clear();
+
+        // First pass: the series' length and its regular runs' points, reading run headers into the buffer as needed.
+        long length = SpillFile.SeriesHeaderLength;
+        long regularPoints = 0;
+        var r = 0;
+        for (; r < runCount && length + SpillFile.RunHeaderLength <= _file.Capacity; r++)
+        {
+            var at = _file.Ensure((int)length + SpillFile.RunHeaderLength);
+            if (at == null)
+            {
+                throw Damaged();
+            }
+
+            var header = new ReadOnlySpan<byte>(at + length, SpillFile.RunHeaderLength);
+            var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
+            if (count < 0)
+            {
+                throw Damaged();
+            }
+
+            var regular = header[29] != 0;
+            regularPoints += regular ? count : 0;
+            length += SpillFile.RunHeaderLength + (count * (regular ? 8L : 16L));
+        }
+
+        if (r < runCount || length > _file.Capacity)
+        {
+            _file.Advance(SpillFile.SeriesHeaderLength);
+            LoadCopying(runCount);
+            return;
+        }
+
+        // Second pass: the runs, in place.
+        var start = _file.Ensure((int)length);
+        if (start == null)
+        {
+            throw Damaged();
+        }
+
+        var position = start + SpillFile.SeriesHeaderLength;
+        _timestamps.Reserve((int)regularPoints);
+        var rebuilt = _timestamps.Pointer;
+        for (r = 0; r < runCount; r++)
+        {
+            var header = new ReadOnlySpan<byte>(position, SpillFile.RunHeaderLength);
+            var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
+            var first = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+            var last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
+            position += SpillFile.RunHeaderLength;
+            long* timestamps;
+            if (header[29] != 0)
+            {
+                timestamps = rebuilt;
+                Regular(new Span<long>(rebuilt, count), first, last);
+                rebuilt += count;
+            }
+            else
+            {
+                timestamps = (long*)position;
+                position += count * 8L;
+            }
+
+            _runs.Add(new RunView
+            {
+                Count = count,
+                Intake = BinaryPrimitives.ReadInt64LittleEndian(header),
+                First = first,
+                Last = last,
+                Sorted = header[28] != 0,
+                Timestamps = timestamps,
+                Values = (double*)position,
+            });
+            position += count * 8L;
+        }
+
+        _timestamps.Count = regularPoints;
+        _file.Advance((int)length);
+        _has = true;
+    }
+
+    /// <summary>Timestamps from first stepping evenly to last (<see cref="SpillFile.IsRegular"/>).</summary>
+    private static void Regular(Span<long> timestamps, long first, long last)
+    {
+        var step = timestamps.Length > 1 ? (last - first) / (timestamps.Length - 1) : 0;
+        for (var i = 0; i < timestamps.Length; i++)
+        {
+            timestamps[i] = first + (i * step);
+        }
+    }
+
+    /// <summary>Reads the runs of a series larger than the read buffer (its header consumed) into the source's own buffers.</summary>
+    private void LoadCopying(int runCount)
+    {
+        Span<byte> header = stackalloc byte[SpillFile.RunHeaderLength];
         for (var r = 0; r < runCount; r++)
         {
             if (!_file.TryReadExactly(header))
@@ -345,15 +458,15 @@ internal sealed unsafe class SpillRunSource : RunSource
             var count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
             var first = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
             var last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
+            if (count < 0)
+            {
+                throw Damaged();
+            }
+
             var ts = _timestamps.Reserve(count);
             if (header[29] != 0)
             {
-                // Regular: rebuilt from first, last and count (SpillFile.IsRegular).
-                var step = count > 1 ? (last - first) / (count - 1) : 0;
-                for (var i = 0; i < ts.Length; i++)
-                {
-                    ts[i] = first + (i * step);
-                }
+                Regular(ts, first, last);
             }
             else if (!_file.TryReadExactly(MemoryMarshal.AsBytes(ts)))
             {
