@@ -116,6 +116,7 @@ internal static unsafe class SpillFile
                 file.Write(header[..SeriesHeaderLength]);
                 for (; i < end; i++)
                 {
+                    Prefetch(buffer, runs, order, i);
                     ref var run = ref runs[order[i]];
                     BinaryPrimitives.WriteInt64LittleEndian(header, run.Intake);
                     BinaryPrimitives.WriteInt64LittleEndian(header[8..], run.FirstTimestamp);
@@ -155,6 +156,31 @@ internal static unsafe class SpillFile
 
         buffer.Clear();
         return new SpillInfo(path, written, keys, offsets);
+    }
+
+    /// <summary>
+    /// Runs are written in key order, which is no order in memory: each run's entry and points would be
+    /// a cache miss when reached. Asks for the entry 16 runs ahead and the points 8 runs ahead.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(RunBuffer buffer, NativeBuffer<Run> runs, ReadOnlySpan<int> order, int i)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            return;
+        }
+
+        if (i + 16 < order.Length)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(runs.Pointer + order[i + 16]);
+        }
+
+        if (i + 8 < order.Length)
+        {
+            ref var ahead = ref runs[order[i + 8]];
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(buffer.Timestamps.Pointer + ahead.Start);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(buffer.Values.Pointer + ahead.Start);
+        }
     }
 
     /// <summary>

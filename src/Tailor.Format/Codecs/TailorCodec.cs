@@ -754,9 +754,18 @@ public sealed class TailorCodec : ISeriesCodec
     /// <summary>
     /// Bit i is set when scaledValue·(start + i) is within the near-integer tolerance of an integer below
     /// 2^53 and start + i ≥ 1, for i below 4·<paramref name="vectors"/>: the same arithmetic as
-    /// <see cref="TryDenominator"/>'s first test.
+    /// <see cref="TryDenominator"/>'s first test. Eight candidates at a time where the processor has
+    /// 512-bit vectors (the operations are the same lane by lane, so the bits are too).
     /// </summary>
     private static ulong NearIntegerMask(double scaledValue, double start, int vectors)
+    {
+        return Vector512.IsHardwareAccelerated && (vectors & 1) == 0
+            ? NearIntegerMask512(scaledValue, start, vectors)
+            : NearIntegerMask256(scaledValue, start, vectors);
+    }
+
+    /// <summary><see cref="NearIntegerMask"/> on 256-bit vectors, four candidates at a time.</summary>
+    internal static ulong NearIntegerMask256(double scaledValue, double start, int vectors)
     {
         var value = Vector256.Create(scaledValue);
         var tolerance = Vector256.Create(NearIntegerTolerance);
@@ -773,6 +782,29 @@ public sealed class TailorCodec : ISeriesCodec
                 & Vector256.LessThan(Vector256.Abs(scaled), limit)
                 & Vector256.GreaterThanOrEqual(q, one);
             mask |= (ulong)near.ExtractMostSignificantBits() << (4 * j);
+        }
+
+        return mask;
+    }
+
+    /// <summary><see cref="NearIntegerMask"/> on 512-bit vectors, eight candidates at a time (<paramref name="vectors"/> counts four, and is even).</summary>
+    internal static ulong NearIntegerMask512(double scaledValue, double start, int vectors)
+    {
+        var value = Vector512.Create(scaledValue);
+        var tolerance = Vector512.Create(NearIntegerTolerance);
+        var limit = Vector512.Create(ScaledLimit);
+        var one = Vector512.Create(1.0);
+        var step = Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7);
+        ulong mask = 0;
+        for (int j = 0; j < vectors / 2; j++)
+        {
+            var q = Vector512.Create(start + (8 * j)) + step;
+            var scaled = value * q;
+            var error = Vector512.Abs(scaled - Vector512.Round(scaled));
+            var near = Vector512.LessThanOrEqual(error, Vector512.Abs(scaled) * tolerance)
+                & Vector512.LessThan(Vector512.Abs(scaled), limit)
+                & Vector512.GreaterThanOrEqual(q, one);
+            mask |= near.ExtractMostSignificantBits() << (8 * j);
         }
 
         return mask;
