@@ -155,27 +155,53 @@ internal sealed unsafe class RunOrder : IDisposable
 
         added.Sort();
 
-        // Merge the sorted new ids with the known ones (keys are distinct: one id per key).
+        // Merge the sorted new ids with the known ones (keys are distinct: one id per key). Each new key
+        // finds its place by search and the known ids before it move as a block: after the first spills
+        // only a few series are new, and comparing against every known one fetched each known key from
+        // the table, a cache miss apiece.
         _merged.Clear();
         var merged = _merged.Reserve(total);
         var a = 0;
-        var b = 0;
         var m = 0;
-        var byKey = _byKey.Pointer;
-        while (a < known && b < added.Length)
+        var byKey = new ReadOnlySpan<int>(_byKey.Pointer, known);
+        foreach (var next in added)
         {
-            merged[m++] = table[byKey[a]].Key.CompareTo(added[b].Key) < 0 ? byKey[a++] : added[b++].Id;
+            // Gallop from the last place (steps 1, 2, 4, ...), then search the last step's span: a cost that
+            // grows with the log of the gap, so a merge of many new series costs about what a linear one does.
+            var lo = a;
+            var hi = known;
+            for (var step = 1; lo < known; step *= 2)
+            {
+                var probe = lo + step - 1;
+                if (probe >= known || table[byKey[probe]].Key.CompareTo(next.Key) >= 0)
+                {
+                    hi = Math.Min(probe, known);
+                    break;
+                }
+
+                lo = probe + 1;
+            }
+
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (table[byKey[mid]].Key.CompareTo(next.Key) < 0)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            byKey[a..lo].CopyTo(merged[m..]);
+            m += lo - a;
+            a = lo;
+            merged[m++] = next.Id;
         }
 
-        while (a < known)
-        {
-            merged[m++] = byKey[a++];
-        }
-
-        while (b < added.Length)
-        {
-            merged[m++] = added[b++].Id;
-        }
+        byKey[a..].CopyTo(merged[m..]);
 
         _byKey.Clear();
         merged.CopyTo(_byKey.Reserve(total));
