@@ -157,6 +157,7 @@ internal sealed class SeriesReader : IDisposable
         var pending = 0;
         long points = 0;
         long outside = 0;
+        var previous = -1;
         while (payload.TryReadSeries(out var series))
         {
             var n = series.PointCount;
@@ -165,7 +166,8 @@ internal sealed class SeriesReader : IDisposable
                 continue;
             }
 
-            var id = Table.GetOrAdd(new CompactKey(org, series.MetricId, series.ContextKey));
+            var id = Table.GetOrAddAfter(new CompactKey(org, series.MetricId, series.ContextKey), previous);
+            previous = id;
             var start = Buffer.Timestamps.Count;
             var ts = Buffer.Timestamps.Reserve(n);
             var values = Buffer.Values.Reserve(n);
