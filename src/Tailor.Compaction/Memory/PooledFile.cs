@@ -198,6 +198,27 @@ internal sealed class PooledFileWriter : IDisposable
         Position += data.Length;
     }
 
+    /// <summary>
+    /// Room for <paramref name="length"/> bytes (at most the buffer's size) written in place, then
+    /// counted by <see cref="Advance"/>: a small header costs no copy.
+    /// </summary>
+    public Span<byte> GetSpan(int length)
+    {
+        if (length > _buffer.Length - _used)
+        {
+            Flush();
+        }
+
+        return _buffer.AsSpan(_used, length);
+    }
+
+    /// <summary>Counts <paramref name="length"/> bytes written into the span from <see cref="GetSpan"/>.</summary>
+    public void Advance(int length)
+    {
+        _used += length;
+        Position += length;
+    }
+
     public void Flush()
     {
         if (_used > 0)

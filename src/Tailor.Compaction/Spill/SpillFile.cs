@@ -88,7 +88,6 @@ internal static unsafe class SpillFile
         try
         {
             using var file = new PooledFileWriter(path);
-            Span<byte> header = stackalloc byte[Math.Max(SeriesHeaderLength, RunHeaderLength)];
             var i = 0;
             var runs = buffer.Runs;
             var lastIndexed = -IndexEvery; // the first series is always indexed
@@ -109,25 +108,27 @@ internal static unsafe class SpillFile
                     lastIndexed = file.Position;
                 }
 
-                BinaryPrimitives.WriteUInt32LittleEndian(header, key.Org);
-                BinaryPrimitives.WriteUInt64LittleEndian(header[4..], key.Metric);
-                BinaryPrimitives.WriteUInt64LittleEndian(header[12..], key.Context);
-                BinaryPrimitives.WriteInt32LittleEndian(header[20..], (int)(end - i));
-                file.Write(header[..SeriesHeaderLength]);
+                var seriesHeader = file.GetSpan(SeriesHeaderLength);
+                BinaryPrimitives.WriteUInt32LittleEndian(seriesHeader, key.Org);
+                BinaryPrimitives.WriteUInt64LittleEndian(seriesHeader[4..], key.Metric);
+                BinaryPrimitives.WriteUInt64LittleEndian(seriesHeader[12..], key.Context);
+                BinaryPrimitives.WriteInt32LittleEndian(seriesHeader[20..], (int)(end - i));
+                file.Advance(SeriesHeaderLength);
                 for (; i < end; i++)
                 {
                     Prefetch(buffer, table, runs, order, i);
                     ref var run = ref runs[order[i]];
+                    var timestamps = new ReadOnlySpan<long>(buffer.Timestamps.Pointer + run.Start, run.Count);
+                    var regular = IsRegular(timestamps);
+                    var header = file.GetSpan(RunHeaderLength);
                     BinaryPrimitives.WriteInt64LittleEndian(header, run.Intake);
                     BinaryPrimitives.WriteInt64LittleEndian(header[8..], run.FirstTimestamp);
                     BinaryPrimitives.WriteInt64LittleEndian(header[16..], run.LastTimestamp);
                     BinaryPrimitives.WriteInt32LittleEndian(header[24..], run.Count);
-                    var timestamps = new ReadOnlySpan<long>(buffer.Timestamps.Pointer + run.Start, run.Count);
-                    var regular = IsRegular(timestamps);
                     header[28] = run.Sorted ? (byte)1 : (byte)0;
                     header[29] = regular ? (byte)1 : (byte)0;
                     header[30] = header[31] = 0;
-                    file.Write(header[..RunHeaderLength]);
+                    file.Advance(RunHeaderLength);
                     if (!regular)
                     {
                         file.Write(MemoryMarshal.AsBytes(timestamps));
