@@ -66,7 +66,7 @@ internal sealed unsafe class SeriesTable : IDisposable
     public int Count => (int)_series.Count;
 
     /// <summary>Asks the processor to bring series <paramref name="id"/>'s entry into the cache (where it can).</summary>
-    public unsafe void Prefetch(int id)
+    public void Prefetch(int id)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {

@@ -161,7 +161,8 @@ internal static unsafe class SpillFile
 
     /// <summary>
     /// Runs are written in key order, which is no order in memory: each run's entry and points would be
-    /// a cache miss when reached. Asks for the entry 16 runs ahead, and the points (up to four cache lines of each column) and series 8 runs ahead.
+    /// a cache miss when reached. Asks for the entry 16 runs ahead, and the points (up to four cache
+    /// lines of each column) and series 8 runs ahead.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void Prefetch(RunBuffer buffer, SeriesTable table, NativeBuffer<Run> runs, ReadOnlySpan<int> order, int i)
