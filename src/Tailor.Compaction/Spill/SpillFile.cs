@@ -452,16 +452,7 @@ internal sealed unsafe class SpillRunSource : RunSource
                 position += count * 8L;
             }
 
-            _runs.Add(new RunView
-            {
-                Count = count,
-                Intake = BinaryPrimitives.ReadInt64LittleEndian(header),
-                First = first,
-                Last = last,
-                Sorted = header[28] != 0,
-                Timestamps = timestamps,
-                Values = (double*)position,
-            });
+            _runs.Add(ViewOf(header, timestamps, (double*)position));
             position += count * 8L;
         }
 
@@ -469,6 +460,18 @@ internal sealed unsafe class SpillRunSource : RunSource
         _file.Advance((int)length);
         _has = true;
     }
+
+    /// <summary>A run as its spill header describes it, over the given points.</summary>
+    private static RunView ViewOf(ReadOnlySpan<byte> header, long* timestamps, double* values) => new()
+    {
+        Count = BinaryPrimitives.ReadInt32LittleEndian(header[24..]),
+        Intake = BinaryPrimitives.ReadInt64LittleEndian(header),
+        First = BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
+        Last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]),
+        Sorted = header[28] != 0,
+        Timestamps = timestamps,
+        Values = values,
+    };
 
     /// <summary>Timestamps from first stepping evenly to last (<see cref="SpillFile.IsRegular"/>).</summary>
     private static void Regular(Span<long> timestamps, long first, long last)
@@ -515,16 +518,8 @@ internal sealed unsafe class SpillRunSource : RunSource
                 throw Damaged();
             }
 
-            _runs.Add(new RunView
-            {
-                Count = count,
-                Intake = BinaryPrimitives.ReadInt64LittleEndian(header),
-                First = first,
-                Last = last,
-                Sorted = header[28] != 0,
-                Timestamps = (long*)_timestamps.Count, // offsets for now: the buffers may still grow
-                Values = (double*)_values.Count,
-            });
+            // Offsets for now: the buffers may still grow.
+            _runs.Add(ViewOf(header, (long*)_timestamps.Count, (double*)_values.Count));
             _timestamps.Count += count;
             _values.Count += count;
         }
