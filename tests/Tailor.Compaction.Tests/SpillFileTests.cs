@@ -271,3 +271,69 @@ public sealed class SpillReadBackTests
         }
     }
 }
+
+/// <summary>The pool of spill sources is process-wide: this test runs alone.</summary>
+[Collection(Memory.NativePoolCollection.Name)]
+public sealed class SpillSourcePoolTests
+{
+    /// <summary>
+    /// A merge over hundreds of spill files (a small budget) opens a source per file and range; the
+    /// next merge finds them all in the pool, past the 256 kept with their buffers, and allocates no
+    /// managed objects for them.
+    /// </summary>
+    [Fact]
+    public void A_merge_over_hundreds_of_spills_reuses_its_sources_the_next_time()
+    {
+        var folder = Directory.CreateTempSubdirectory("tailor-spill-").FullName;
+        try
+        {
+            using var reader = new SeriesReader(0, long.MaxValue, 1 << 20);
+            for (ulong metric = 0; metric < 20; metric++)
+            {
+                var buffer = reader.Buffer;
+                var id = reader.Table.GetOrAdd(new CompactKey(3, metric, 1));
+                var start = buffer.Timestamps.Count;
+                for (var i = 0; i < 10; i++)
+                {
+                    buffer.Timestamps.Add(100 + (i * 10) + (i % 2));
+                    buffer.Values.Add(i);
+                }
+
+                buffer.Runs.Add(new Run { Series = id, Count = 10, Start = start, Intake = 1, FirstTimestamp = 100, LastTimestamp = 191, Sorted = true });
+                reader.Table[id].Points += 10;
+            }
+
+            using var spill = SpillFile.Write(reader, Path.Combine(folder, "d.run"));
+            const int sources = 700;
+
+            long Round()
+            {
+                var open = new SpillRunSource[sources];
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < sources; i++)
+                {
+                    open[i] = SpillRunSource.Open(spill);
+                }
+
+                var positioned = 0;
+                foreach (var source in open)
+                {
+                    positioned += source.HasCurrent && source.CurrentKey.Metric == 0 ? 1 : 0;
+                    source.Dispose();
+                }
+
+                var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                Assert.Equal(sources, positioned);
+                return allocated;
+            }
+
+            Round();
+            var second = Round();
+            Assert.True(second < 4096, $"the second round allocated {second:N0} bytes for {sources} sources");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

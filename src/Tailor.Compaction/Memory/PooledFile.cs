@@ -27,6 +27,11 @@ internal sealed unsafe class PooledFileReader : IDisposable
     /// <summary>Starts reading <paramref name="handle"/> at <paramref name="offset"/>.</summary>
     public void Reset(SafeFileHandle handle, long offset)
     {
+        if (_memory == null)
+        {
+            _memory = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)_capacity);
+        }
+
         _handle = handle;
         _filePosition = offset;
         _start = _end = 0;
@@ -34,6 +39,18 @@ internal sealed unsafe class PooledFileReader : IDisposable
 
     /// <summary>Lets go of the file (the owner closes it).</summary>
     public void Release() => _handle = null;
+
+    /// <summary>Frees the buffer until the next <see cref="Reset"/> (a reader kept idle in a pool).</summary>
+    public void ReleaseMemory()
+    {
+        _handle = null;
+        _start = _end = 0;
+        if (_memory != null)
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(_memory);
+            _memory = null;
+        }
+    }
 
     private Span<byte> Window => new(_memory, _capacity);
 
