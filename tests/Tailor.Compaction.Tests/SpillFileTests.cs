@@ -229,23 +229,7 @@ public sealed class SpillReadBackTests
         var folder = Directory.CreateTempSubdirectory("tailor-spill-").FullName;
         try
         {
-            using var reader = new SeriesReader(0, long.MaxValue, 1 << 20);
-            for (ulong metric = 0; metric < 50; metric++)
-            {
-                var buffer = reader.Buffer;
-                var id = reader.Table.GetOrAdd(new CompactKey(2, metric, 9));
-                var start = buffer.Timestamps.Count;
-                buffer.Timestamps.Reserve(20);
-                buffer.Values.Reserve(20);
-                for (var i = 0; i < 20; i++)
-                {
-                    buffer.Timestamps.Add(100 + (i * 10) + (i % 2));
-                    buffer.Values.Add(i);
-                }
-
-                buffer.Runs.Add(new Run { Series = id, Count = 20, Start = start, Intake = 1, FirstTimestamp = 100, LastTimestamp = 291, Sorted = true });
-                reader.Table[id].Points += 20;
-            }
+            using var reader = SpillTestData.Reader(series: 50, points: 20);
 
             var path = Path.Combine(folder, "c.run");
             using var spill = SpillFile.Write(reader, path);
@@ -287,22 +271,7 @@ public sealed class SpillSourcePoolTests
         var folder = Directory.CreateTempSubdirectory("tailor-spill-").FullName;
         try
         {
-            using var reader = new SeriesReader(0, long.MaxValue, 1 << 20);
-            for (ulong metric = 0; metric < 20; metric++)
-            {
-                var buffer = reader.Buffer;
-                var id = reader.Table.GetOrAdd(new CompactKey(3, metric, 1));
-                var start = buffer.Timestamps.Count;
-                for (var i = 0; i < 10; i++)
-                {
-                    buffer.Timestamps.Add(100 + (i * 10) + (i % 2));
-                    buffer.Values.Add(i);
-                }
-
-                buffer.Runs.Add(new Run { Series = id, Count = 10, Start = start, Intake = 1, FirstTimestamp = 100, LastTimestamp = 191, Sorted = true });
-                reader.Table[id].Points += 10;
-            }
-
+            using var reader = SpillTestData.Reader(series: 20, points: 10);
             using var spill = SpillFile.Write(reader, Path.Combine(folder, "d.run"));
             const int sources = 700;
 
@@ -335,5 +304,30 @@ public sealed class SpillSourcePoolTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+}
+
+internal static class SpillTestData
+{
+    /// <summary>A reader holding one run of irregular points for each of <paramref name="series"/> series (metrics 0, 1, ...).</summary>
+    public static SeriesReader Reader(int series, int points)
+    {
+        var reader = new SeriesReader(0, long.MaxValue, 1 << 20);
+        for (ulong metric = 0; metric < (ulong)series; metric++)
+        {
+            var buffer = reader.Buffer;
+            var id = reader.Table.GetOrAdd(new CompactKey(2, metric, 9));
+            var start = buffer.Timestamps.Count;
+            for (var i = 0; i < points; i++)
+            {
+                buffer.Timestamps.Add(100 + (i * 10) + (i % 2));
+                buffer.Values.Add(i);
+            }
+
+            buffer.Runs.Add(new Run { Series = id, Count = points, Start = start, Intake = 1, FirstTimestamp = 100, LastTimestamp = 100 + ((points - 1) * 10) + ((points - 1) % 2), Sorted = true });
+            reader.Table[id].Points += points;
+        }
+
+        return reader;
     }
 }
