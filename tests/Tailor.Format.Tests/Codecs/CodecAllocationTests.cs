@@ -28,15 +28,31 @@ public class CodecAllocationTests
                 }
             }
 
-            RunAll(); // first use on this thread creates the scratch memory
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int round = 0; round < 5; round++)
+            // First use on this thread creates the scratch memory. The runtime then still finishes
+            // compiling the loops (on-stack replacement runs on this thread), which once counted 6.5 KB
+            // in CI: warm up past that, and measure up to three windows of 1,000 pairs. An allocation
+            // per call or per point shows in every window, one-time runtime work in one at most, so the
+            // test passes on the first clean window.
+            for (int round = 0; round < 10; round++)
             {
                 RunAll();
             }
 
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{codec.Name} allocated {allocated} bytes over {5 * corpus.SeriesCount} encode/decode pairs");
+            Thread.Sleep(200); // the tiered compiler's background work
+            RunAll();
+            var windows = new List<long>();
+            for (int window = 0; window < 3 && (windows.Count == 0 || windows[^1] != 0); window++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int round = 0; round < 5; round++)
+                {
+                    RunAll();
+                }
+
+                windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+
+            Assert.True(windows[^1] == 0, $"{codec.Name} allocated {string.Join(", ", windows)} bytes in windows of {5 * corpus.SeriesCount} encode/decode pairs");
         }
     }
 }
