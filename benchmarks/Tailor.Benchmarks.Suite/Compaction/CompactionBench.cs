@@ -129,8 +129,9 @@ public static class CompactionBench
                 measured.Add(await runner.RunAsync(ShardName.Shared(0), Window));
             }
 
-            var speeds = measured.Select(r => r.PointsIn / r.StageSeconds["total"]).ToArray();
-            var report = measured.OrderBy(r => r.PointsIn / r.StageSeconds["total"]).ElementAt(measured.Count / 2);
+            static double Speed(CompactionReport r) => r.PointsIn / r.StageSeconds["total"];
+            var speeds = measured.Select(Speed).ToArray();
+            var report = measured.OrderBy(Speed).ElementAt(measured.Count / 2);
             var seconds = report.StageSeconds["total"];
             var result = new CompactionBenchResult
             {

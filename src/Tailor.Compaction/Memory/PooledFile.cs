@@ -170,15 +170,7 @@ internal sealed unsafe class PooledFileReader : IDisposable
         return _filePosition <= RandomAccess.GetLength(Handle);
     }
 
-    public void Dispose()
-    {
-        _handle = null;
-        if (_memory != null)
-        {
-            System.Runtime.InteropServices.NativeMemory.Free(_memory);
-            _memory = null;
-        }
-    }
+    public void Dispose() => ReleaseMemory();
 }
 
 /// <summary>Sequential writes to a new local file through one pooled buffer.</summary>
