@@ -137,6 +137,42 @@ internal static class IntegerColumn
         return best;
     }
 
+    /// <summary>
+    /// The differences of consecutive values (wrapping), <c>deltas[i] = values[i + 1] - values[i]</c>,
+    /// for the first <c>deltas.Length</c> of them (at most one fewer than the values, or none); a vector at a time.
+    /// </summary>
+    public static void Differences(ReadOnlySpan<long> values, Span<long> deltas)
+    {
+        int count = deltas.Length;
+        if (count > 0 && count > values.Length - 1)
+        {
+            throw new ArgumentException("There is one difference fewer than values.", nameof(deltas));
+        }
+
+        ref long x = ref MemoryMarshal.GetReference(values);
+        ref long d = ref MemoryMarshal.GetReference(deltas);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                (Vector512.LoadUnsafe(ref x, (nuint)(i + 1)) - Vector512.LoadUnsafe(ref x, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= count; i += 4)
+            {
+                (Vector256.LoadUnsafe(ref x, (nuint)(i + 1)) - Vector256.LoadUnsafe(ref x, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            Unsafe.Add(ref d, i) = unchecked(Unsafe.Add(ref x, i + 1) - Unsafe.Add(ref x, i));
+        }
+    }
+
     /// <summary>Writes <paramref name="values"/> as planned. The caller guarantees <see cref="ColumnPlan.MaxBytes"/> of room.</summary>
     public static void Write(ReadOnlySpan<long> values, in ColumnPlan plan, Span<byte> destination, ref int position)
     {
@@ -160,20 +196,28 @@ internal static class IntegerColumn
             return;
         }
 
-        ulong mask = width == 64 ? ulong.MaxValue : (1UL << width) - 1;
-        var packer = new BitPacker(destination, position);
-        for (int i = 0; i < values.Length; i++)
+        var exact = plan.Exact;
+        long reference = plan.Reference;
+        position = (plan.ZigZag, plan.Divisor > 1) switch
         {
-            packer.Write(Map(values[i], plan) & mask, width);
-        }
+            (false, false) => WriteMapped(values, new Offset(reference), width, plan.ExceptionCount, destination, position),
+            (false, true) => WriteMapped(values, new OffsetDivided(reference, exact), width, plan.ExceptionCount, destination, position),
+            (true, false) => WriteMapped(values, new ZigZagOffset(reference), width, plan.ExceptionCount, destination, position),
+            (true, true) => WriteMapped(values, new ZigZagOffsetDivided(reference, exact), width, plan.ExceptionCount, destination, position),
+        };
+    }
 
-        position = packer.Finish();
-        if (plan.ExceptionCount > 0)
+    /// <summary>The packed values, then the exceptions' gaps and high bits; returns the position after them.</summary>
+    private static int WriteMapped<TMap>(ReadOnlySpan<long> values, TMap map, int width, int exceptionCount, Span<byte> destination, int position)
+        where TMap : struct, IColumnMap
+    {
+        position = Pack(values, map, width, destination, position);
+        if (exceptionCount > 0)
         {
             int previous = -1;
             for (int i = 0; i < values.Length; i++)
             {
-                ulong u = Map(values[i], plan);
+                ulong u = map.Map(values[i]);
                 if ((u >> width) != 0)
                 {
                     VarInt.Write(destination, ref position, (ulong)(i - previous - 1));
@@ -182,6 +226,49 @@ internal static class IntegerColumn
                 }
             }
         }
+
+        return position;
+    }
+
+    /// <summary>
+    /// Packs the low <paramref name="width"/> bits of every mapped value, LSB first, from byte
+    /// <paramref name="position"/>; returns the position after the last byte used. One loop per mapping,
+    /// with the word being filled kept in registers.
+    /// </summary>
+    private static int Pack<TMap>(ReadOnlySpan<long> values, TMap map, int width, Span<byte> destination, int position)
+        where TMap : struct, IColumnMap
+    {
+        if (width == 0)
+        {
+            return position;
+        }
+
+        ulong mask = width == 64 ? ulong.MaxValue : (1UL << width) - 1;
+        ulong word = 0;
+        int used = 0;
+        ref long x = ref MemoryMarshal.GetReference(values);
+        for (int i = 0; i < values.Length; i++)
+        {
+            ulong value = map.Map(Unsafe.Add(ref x, i)) & mask;
+            word |= value << used;
+            used += width;
+            if (used < 64)
+            {
+                continue;
+            }
+
+            BinaryPrimitives.WriteUInt64LittleEndian(destination[position..], word);
+            position += 8;
+            used -= 64;
+            word = used == 0 ? 0 : value >> (width - used);
+        }
+
+        for (int k = 0; k < used; k += 8)
+        {
+            destination[position++] = (byte)(word >> k);
+        }
+
+        return position;
     }
 
     /// <summary>
@@ -291,18 +378,6 @@ internal static class IntegerColumn
         return true;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Map(long x, in ColumnPlan plan)
-    {
-        long d = unchecked(x - plan.Reference);
-        if (plan.ZigZag)
-        {
-            return VarInt.ZigZag(plan.Divisor == 1 ? d : plan.Exact.Divide(d));
-        }
-
-        return plan.Divisor == 1 ? (ulong)d : plan.Exact.Divide((ulong)d);
-    }
-
     /// <summary>Picks the width minimising packed bytes plus exception bytes; fills Width, ExceptionCount and MaxBytes.</summary>
     /// <remarks>
     /// An exception of b bits at width w costs gapBytes + ceil((b - w) / 7) bytes. With S(w) the count
@@ -391,8 +466,8 @@ internal static class IntegerColumn
     }
 
     /// <summary>
-    /// Counts the values by the bit width of their mapped form (<see cref="Map"/> under the candidate
-    /// <paramref name="plan"/>: reference, divisor, zigzag) into <paramref name="histogram"/> (65 bins).
+    /// Counts the values by the bit width of their mapped form under the candidate <paramref name="plan"/>
+    /// (reference, divisor, zigzag: see <see cref="IColumnMap"/>) into <paramref name="histogram"/> (65 bins).
     /// </summary>
     /// <remarks>
     /// Most values of a column share one width, and one counter incremented value after value waits
@@ -401,43 +476,50 @@ internal static class IntegerColumn
     /// </remarks>
     private static void WidthHistogram(ReadOnlySpan<long> values, in ColumnPlan plan, Span<int> histogram, Span<int> partial)
     {
-        long reference = plan.Reference;
-        bool zigzag = plan.ZigZag;
         partial.Clear();
-        ref int h = ref MemoryMarshal.GetReference(partial);
-        ref long x = ref MemoryMarshal.GetReference(values);
-        int n = values.Length;
-        int i = 0;
-        if (!zigzag && plan.Divisor == 1)
+        var exact = plan.Exact;
+        long reference = plan.Reference;
+        switch (plan.ZigZag, plan.Divisor > 1)
         {
-            for (; i + 4 <= n; i += 4)
-            {
-                Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i) - reference))))++;
-                Unsafe.Add(ref h, HistogramStride + 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i + 1) - reference))))++;
-                Unsafe.Add(ref h, (2 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i + 2) - reference))))++;
-                Unsafe.Add(ref h, (3 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(unchecked((ulong)(Unsafe.Add(ref x, i + 3) - reference))))++;
-            }
-        }
-        else if (zigzag && plan.Divisor == 1)
-        {
-            for (; i + 4 <= n; i += 4)
-            {
-                Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i) - reference))))++;
-                Unsafe.Add(ref h, HistogramStride + 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i + 1) - reference))))++;
-                Unsafe.Add(ref h, (2 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i + 2) - reference))))++;
-                Unsafe.Add(ref h, (3 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(VarInt.ZigZag(unchecked(Unsafe.Add(ref x, i + 3) - reference))))++;
-            }
-        }
-
-        // The rest, and every column with a divisor (rarer): one value at a time into the first counters.
-        for (; i < n; i++)
-        {
-            Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(Map(Unsafe.Add(ref x, i), plan)))++;
+            case (false, false):
+                Count(values, new Offset(reference), partial);
+                break;
+            case (false, true):
+                Count(values, new OffsetDivided(reference, exact), partial);
+                break;
+            case (true, false):
+                Count(values, new ZigZagOffset(reference), partial);
+                break;
+            default:
+                Count(values, new ZigZagOffsetDivided(reference, exact), partial);
+                break;
         }
 
         for (int b = 0; b <= 64; b++)
         {
             histogram[b] = partial[b] + partial[HistogramStride + b] + partial[(2 * HistogramStride) + b] + partial[(3 * HistogramStride) + b];
+        }
+    }
+
+    /// <summary>Adds every mapped value's bit width to the four interleaved histograms in <paramref name="partial"/>.</summary>
+    private static void Count<TMap>(ReadOnlySpan<long> values, TMap map, Span<int> partial)
+        where TMap : struct, IColumnMap
+    {
+        ref int h = ref MemoryMarshal.GetReference(partial);
+        ref long x = ref MemoryMarshal.GetReference(values);
+        int n = values.Length;
+        int i = 0;
+        for (; i + 4 <= n; i += 4)
+        {
+            Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(map.Map(Unsafe.Add(ref x, i))))++;
+            Unsafe.Add(ref h, HistogramStride + 64 - BitOperations.LeadingZeroCount(map.Map(Unsafe.Add(ref x, i + 1))))++;
+            Unsafe.Add(ref h, (2 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(map.Map(Unsafe.Add(ref x, i + 2))))++;
+            Unsafe.Add(ref h, (3 * HistogramStride) + 64 - BitOperations.LeadingZeroCount(map.Map(Unsafe.Add(ref x, i + 3))))++;
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref h, 64 - BitOperations.LeadingZeroCount(map.Map(Unsafe.Add(ref x, i))))++;
         }
     }
 
@@ -537,52 +619,39 @@ internal static class IntegerColumn
         ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref origin, (nint)index));
         return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
     }
+}
 
-    /// <summary>An LSB-first bit packer writing little-endian 64-bit words.</summary>
-    private ref struct BitPacker
-    {
-        private readonly Span<byte> _destination;
-        private int _position;
-        private ulong _word;
-        private int _used;
+/// <summary>How a column plan maps a value to the unsigned number it packs (see <see cref="ColumnPlan"/>).</summary>
+internal interface IColumnMap
+{
+    /// <summary>The mapped form of <paramref name="x"/>.</summary>
+    ulong Map(long x);
+}
 
-        public BitPacker(Span<byte> destination, int position)
-        {
-            _destination = destination;
-            _position = position;
-        }
+/// <summary>Unsigned offset from the reference (the minimum).</summary>
+internal readonly struct Offset(long reference) : IColumnMap
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong Map(long x) => unchecked((ulong)(x - reference));
+}
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Write(ulong value, int width)
-        {
-            if (width == 0)
-            {
-                return;
-            }
+/// <summary>Unsigned offset from the reference, divided by the common divisor.</summary>
+internal readonly struct OffsetDivided(long reference, ExactDivisor divisor) : IColumnMap
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong Map(long x) => divisor.Divide(unchecked((ulong)(x - reference)));
+}
 
-            _word |= value << _used;
-            int total = _used + width;
-            if (total < 64)
-            {
-                _used = total;
-                return;
-            }
+/// <summary>Signed offset from the reference (a median), zigzag-mapped.</summary>
+internal readonly struct ZigZagOffset(long reference) : IColumnMap
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong Map(long x) => VarInt.ZigZag(unchecked(x - reference));
+}
 
-            BinaryPrimitives.WriteUInt64LittleEndian(_destination[_position..], _word);
-            _position += 8;
-            _used = total - 64;
-            _word = _used == 0 ? 0 : value >> (width - _used);
-        }
-
-        public int Finish()
-        {
-            int bytes = (_used + 7) >> 3;
-            for (int k = 0; k < bytes; k++)
-            {
-                _destination[_position + k] = (byte)(_word >> (8 * k));
-            }
-
-            return _position + bytes;
-        }
-    }
+/// <summary>Signed offset from the reference, divided by the common divisor, zigzag-mapped.</summary>
+internal readonly struct ZigZagOffsetDivided(long reference, ExactDivisor divisor) : IColumnMap
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong Map(long x) => VarInt.ZigZag(divisor.Divide(unchecked(x - reference)));
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using Tailor.Format.Encoding;
@@ -141,10 +142,7 @@ public sealed class TailorCodec : ISeriesCodec
             if (n > 1)
             {
                 var deltas = scratch.LongsA.AsSpan(0, n - 1);
-                for (int i = 1; i < n; i++)
-                {
-                    deltas[i - 1] = unchecked(timestamps[i] - timestamps[i - 1]);
-                }
+                IntegerColumn.Differences(timestamps, deltas);
 
                 var plan = IntegerColumn.Plan(deltas);
                 IntegerColumn.Write(deltas, plan, destination, ref position);
@@ -353,10 +351,7 @@ public sealed class TailorCodec : ISeriesCodec
                 long columnBytes = decimalPlan.MaxBytes;
                 if (n > 1)
                 {
-                    for (int i = 1; i < n; i++)
-                    {
-                        digitDeltas[i - 1] = unchecked(digits[i] - digits[i - 1]);
-                    }
+                    IntegerColumn.Differences(digits, digitDeltas);
 
                     var deltaPlan = IntegerColumn.Plan(digitDeltas);
                     long deltaBytes = VarInt.GetLength(VarInt.ZigZag(digits[0])) + deltaPlan.MaxBytes;
@@ -398,10 +393,7 @@ public sealed class TailorCodec : ISeriesCodec
             long columnBytes = bitsPlan.MaxBytes;
             if (n > 1)
             {
-                for (int i = 1; i < n; i++)
-                {
-                    keyDeltas[i - 1] = unchecked(keys[i] - keys[i - 1]);
-                }
+                IntegerColumn.Differences(keys, keyDeltas);
 
                 var deltaPlan = IntegerColumn.Plan(keyDeltas);
                 long deltaBytes = VarInt.GetLength(VarInt.ZigZag(keys[0])) + deltaPlan.MaxBytes;
@@ -544,10 +536,7 @@ public sealed class TailorCodec : ISeriesCodec
     private static ReadOnlySpan<long> Deltas(ReadOnlySpan<long> values, long[] destination)
     {
         var deltas = destination.AsSpan(0, Math.Max(0, values.Length - 1));
-        for (int i = 1; i < values.Length; i++)
-        {
-            deltas[i - 1] = unchecked(values[i] - values[i - 1]);
-        }
+        IntegerColumn.Differences(values, deltas);
 
         return deltas;
     }
@@ -626,6 +615,7 @@ public sealed class TailorCodec : ISeriesCodec
     /// continued fraction of value·scale, each also as the multiple nearest the hint, so that a series
     /// keeps one denominator where it can.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long FindDenominator(double value, double scale, long hint, out long numerator)
     {
         if (hint > 0)
@@ -698,6 +688,7 @@ public sealed class TailorCodec : ISeriesCodec
     /// candidates at a time, with the same arithmetic as the scalar test, so the answer does not depend
     /// on the hardware.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long NearestInWindow(double value, double scale, long hint, out long numerator)
     {
         numerator = 0;
@@ -715,6 +706,7 @@ public sealed class TailorCodec : ISeriesCodec
     }
 
     /// <summary>Of the candidates hint − 32 + i for the set bits i of <paramref name="mask"/>, the nearest the hint (the lower on a tie) that passes <see cref="TryDenominator"/>, or 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Nearest(double value, double scale, long hint, ulong mask, out long numerator)
     {
         numerator = 0;
@@ -757,6 +749,7 @@ public sealed class TailorCodec : ISeriesCodec
     /// <see cref="TryDenominator"/>'s first test. Eight candidates at a time where the processor has
     /// 512-bit vectors (the operations are the same lane by lane, so the bits are too).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong NearIntegerMask(double scaledValue, double start, int vectors)
     {
         return Vector512.IsHardwareAccelerated && (vectors & 1) == 0
@@ -765,6 +758,7 @@ public sealed class TailorCodec : ISeriesCodec
     }
 
     /// <summary><see cref="NearIntegerMask"/> on 256-bit vectors, four candidates at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong NearIntegerMask256(double scaledValue, double start, int vectors)
     {
         var value = Vector256.Create(scaledValue);
@@ -788,6 +782,7 @@ public sealed class TailorCodec : ISeriesCodec
     }
 
     /// <summary><see cref="NearIntegerMask"/> on 512-bit vectors, eight candidates at a time (<paramref name="vectors"/> counts four, and is even).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong NearIntegerMask512(double scaledValue, double start, int vectors)
     {
         var value = Vector512.Create(scaledValue);
@@ -810,6 +805,7 @@ public sealed class TailorCodec : ISeriesCodec
         return mask;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryDenominator(double value, double scale, long q, out long numerator)
     {
         double scaled = value * scale * q;

@@ -39,6 +39,42 @@ public sealed class IntegerColumnPlanTests
         }
     }
 
+    [Fact]
+    public void Differences_wrap_like_the_scalar_loop_at_every_length_and_lane_remainder()
+    {
+        var random = new Random(20261127);
+        for (var n = 0; n <= 41; n++)
+        {
+            var values = new long[n];
+            for (var i = 0; i < n; i++)
+            {
+                values[i] = (i % 5) switch
+                {
+                    0 => long.MinValue + random.Next(0, 3),
+                    1 => long.MaxValue - random.Next(0, 3),
+                    _ => random.NextInt64(),
+                };
+            }
+
+            // Every prefix length, so each count of whole vectors and each remainder is met.
+            for (var count = 0; count <= Math.Max(0, n - 1); count++)
+            {
+                var deltas = new long[count + 1];
+                deltas[count] = 12345; // past the requested count: must stay as it is
+                IntegerColumn.Differences(values, deltas.AsSpan(0, count));
+                for (var i = 0; i < count; i++)
+                {
+                    Assert.Equal(unchecked(values[i + 1] - values[i]), deltas[i]);
+                }
+
+                Assert.Equal(12345, deltas[count]);
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => IntegerColumn.Differences(new long[3], new long[3]));
+        Assert.Throws<ArgumentException>(() => IntegerColumn.Differences(ReadOnlySpan<long>.Empty, new long[1]));
+    }
+
     private static long[] Column(Random random, int round)
     {
         var n = round % 7 == 0 ? random.Next(1, 8) : random.Next(8, 1200);
