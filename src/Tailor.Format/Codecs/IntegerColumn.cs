@@ -527,9 +527,10 @@ internal static class IntegerColumn
     {
         Span<long> sample = stackalloc long[SampleSize];
         int count = Math.Min(SampleSize, values.Length);
+        var stride = new SampleStride(values.Length, count);
         for (int j = 0; j < count; j++)
         {
-            long x = values[(int)((long)j * values.Length / count)];
+            long x = values[stride.Next()];
             int k = j;
             while (k > 0 && sample[k - 1] > x)
             {

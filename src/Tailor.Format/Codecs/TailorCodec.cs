@@ -581,9 +581,10 @@ public sealed class TailorCodec : ISeriesCodec
             double cost = 0;
             long previous = 0;
             long first = 0;
+            var stride = new SampleStride(n, count);
             for (int j = 0; j < count && found + (count - j) >= bestFound && (j - found) * 4 <= count; j++)
             {
-                long q = FindDenominator(values[(int)((long)j * n / count)], scale, previous, out _);
+                long q = FindDenominator(values[stride.Next()], scale, previous, out _);
                 if (q > 0)
                 {
                     found++;
@@ -1053,9 +1054,10 @@ public sealed class TailorCodec : ISeriesCodec
         int count = Math.Min(SampleSize, n);
         int failures = 0;
         int exponent = 0;
+        var stride = new SampleStride(n, count);
         for (int j = 0; j < count; j++)
         {
-            int e = MinimalExponent(values[(int)((long)j * n / count)], limit);
+            int e = MinimalExponent(values[stride.Next()], limit);
             if (e < 0)
             {
                 if (++failures * 4 > count)
