@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Confluent.Kafka;
 using Tailor.Testing;
 using Xunit.Abstractions;
@@ -64,7 +65,15 @@ public sealed class CrossProcessTests(KafkaClusterFixture kafka, ITestOutputHelp
         // it. What it holds is read again at each line: on a loaded machine the group can rebalance once
         // more after both members first had partitions, and a count taken then would never be reached.
         await probe.WaitForLineAsync(l => l.StartsWith("committed ", StringComparison.Ordinal), Timeout);
-        await probe.WaitForLineAsync(_ => ReadAllItHolds(), Timeout);
+        try
+        {
+            await probe.WaitForLineAsync(_ => ReadAllItHolds(), Timeout);
+        }
+        catch (TimeoutException e)
+        {
+            // Seen once in a full CI run (never alone): name what the probe holds and the group's history.
+            throw new TimeoutException($"The probe did not read all of what it holds. {Holdings()}. {e.Message}", e);
+        }
         var probeHeld = KafkaProbe.Assignment(probe);
         var committed = KafkaProbe.Committed(probe).ToDictionary(o => o.TopicPartition, o => o.Offset.Value);
         var readByProbe = KafkaProbe.Messages(probe);
@@ -92,6 +101,18 @@ public sealed class CrossProcessTests(KafkaClusterFixture kafka, ITestOutputHelp
         Assert.DoesNotContain(survivor.Events, e => e.Kind == RebalanceKind.Lost);
 
         int ExpectedAgain() => probeHeld.Sum(p => 100 - (int)committed.GetValueOrDefault(p, 0));
+
+        string Holdings()
+        {
+            var read = KafkaProbe.Messages(probe);
+            var held = KafkaProbe.Assignment(probe).Select(p =>
+            {
+                var offsets = read.Where(m => m.TopicPartition == p).Select(m => m.Offset.Value).Distinct().ToList();
+                return $"{p.Partition.Value}: {offsets.Count} offsets read, last {(offsets.Count == 0 ? "none" : offsets.Max().ToString(CultureInfo.InvariantCulture))}";
+            });
+            var history = probe.Lines.Where(l => !l.StartsWith("msg ", StringComparison.Ordinal));
+            return $"Holds [{string.Join("; ", held)}]; its lines other than messages: [{string.Join(" | ", history)}]; survivor: {survivor.Describe()}";
+        }
 
         bool ReadAllItHolds()
         {
