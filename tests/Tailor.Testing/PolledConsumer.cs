@@ -185,12 +185,29 @@ public sealed class PolledConsumer : IAsyncDisposable
     /// Waits until <paramref name="members"/> together own exactly <paramref name="partitions"/>,
     /// each partition by one member: the group has settled.
     /// </summary>
-    public static Task WaitForOwnersAsync(IReadOnlyList<PolledConsumer> members, IReadOnlySet<TopicPartition> partitions, TimeSpan timeout) =>
-        WaitForAllAsync(members, () =>
+    /// <returns>
+    /// Each member's assignment as read when the group was seen settled, in the order of
+    /// <paramref name="members"/>. Assert on these rather than on the members' assignments read again
+    /// later: the group can move on (a further round of rebalancing on a loaded machine), and members
+    /// read one after another in the middle of a move show a partition twice or not at all.
+    /// </returns>
+    public static async Task<IReadOnlySet<TopicPartition>[]> WaitForOwnersAsync(IReadOnlyList<PolledConsumer> members, IReadOnlySet<TopicPartition> partitions, TimeSpan timeout)
+    {
+        IReadOnlySet<TopicPartition>[]? settled = null;
+        await WaitForAllAsync(members, () =>
         {
-            var owned = members.SelectMany(m => m.Assignment).ToList();
-            return owned.Count == partitions.Count && partitions.SetEquals(owned);
-        }, timeout, $"{partitions.Count} partitions owned once");
+            var snapshot = members.Select(m => m.Assignment).ToArray();
+            var owned = snapshot.SelectMany(a => a).ToList();
+            if (owned.Count != partitions.Count || !partitions.SetEquals(owned))
+            {
+                return false;
+            }
+
+            settled = snapshot;
+            return true;
+        }, timeout, $"{partitions.Count} partitions owned once").ConfigureAwait(false);
+        return settled!;
+    }
 
     /// <summary>Waits until the member holds at least one partition.</summary>
     public Task WaitForAssignmentAsync(TimeSpan timeout) => WaitForAsync(c => c.Assignment.Count > 0, timeout, "an assignment");
