@@ -190,7 +190,8 @@ public sealed class CompactionRunner
             var encodeStarted = Stopwatch.GetTimestamp();
             await using var parts = new PartWriter(runner._store, job, _options, folder);
             parts.Start(cancellationToken);
-            var merged = await RangeMerge.RunAsync(input, _options.Parallelism, () => new EncodedChunk(_options.Codec), parts.Accept, cancellationToken)
+            var merged = await RangeMerge.RunAsync(
+                    input, _options.Parallelism, EncodedChunk.BytesPerPointEstimate, JobInput.MergeReserve(_options), () => new EncodedChunk(_options.Codec), parts.Accept, cancellationToken)
                 .ConfigureAwait(false);
             var encode = Stopwatch.GetElapsedTime(encodeStarted);
             var uploadStarted = Stopwatch.GetTimestamp();

@@ -6,14 +6,18 @@ namespace Tailor.Compaction.Tests;
 
 public sealed class VerificationTests
 {
-    [Fact]
-    public async Task A_compacted_window_verifies_one_to_one()
+    // The found side's batches: the default, and small enough that many batches cycle and most series
+    // are longer than one.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(64)]
+    public async Task A_compacted_window_verifies_one_to_one(int batchPoints)
     {
         await using var kit = await CompactionTestKit.CreateAsync(points: 200_000, sharedShards: 2);
         var options = new CompactionOptions { WorkDirectory = kit.WorkDirectory };
         var shard = ShardName.Shared(1);
         var compacted = await new CompactionRunner(kit.Store, options).RunAsync(shard, CompactionTestKit.Window);
-        var report = await new CompactionVerifier(kit.Store, options).VerifyAsync(shard, CompactionTestKit.Window);
+        var report = await Verifier(kit.Store, options, batchPoints).VerifyAsync(shard, CompactionTestKit.Window);
         Assert.True(report.IsExact, string.Join("\n", report.Samples));
         Assert.Equal(compacted.PointsOut, report.Expected);
         Assert.Equal(report.Expected, report.Found);
@@ -21,8 +25,10 @@ public sealed class VerificationTests
         Assert.True(report.ManifestInputsCurrent);
     }
 
-    [Fact]
-    public async Task Deleted_altered_and_added_points_are_reported_exactly()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(64)]
+    public async Task Deleted_altered_and_added_points_are_reported_exactly(int batchPoints)
     {
         await using var kit = await CompactionTestKit.CreateAsync(points: 150_000, sharedShards: 1);
         var options = new CompactionOptions { WorkDirectory = kit.WorkDirectory };
@@ -84,13 +90,33 @@ public sealed class VerificationTests
         }
 
         await kit.Store.PutAsync(part.Key, output.WrittenMemory);
-        var report = await new CompactionVerifier(kit.Store, options).VerifyAsync(shard, CompactionTestKit.Window);
+        var report = await Verifier(kit.Store, options, batchPoints).VerifyAsync(shard, CompactionTestKit.Window);
         Assert.Equal(7 + droppedSeriesPoints, report.Missing);
         Assert.Equal(5, report.Different);
         Assert.Equal(3, report.Extra);
         Assert.Equal(compacted.PointsOut, report.Expected);
         Assert.Equal(report.Expected - report.Missing - report.Different, report.Found);
         Assert.Contains(report.Samples, s => s.StartsWith("different point", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Ranges_are_cut_finer_when_their_points_would_pass_the_merge_reserve()
+    {
+        // The benchmark's window at a 128 MiB budget (32 MiB reserve): encoded ranges (4 bytes a point
+        // assumed) keep 16 a thread; the verifier's ranges of raw points (16 bytes) are cut finer, so the
+        // 2 x 2 + 1 ranges in memory stay within the reserve, at any window size.
+        const long reserve = 32L << 20;
+        Assert.Equal(32, Merging.RangeMerge.RangeCount(37_749_835, parallelism: 2, sinkBytesPerPoint: 4, reserve));
+        foreach (var points in new[] { 37_749_835L, 377_498_350L, 3_774_983_500L })
+        {
+            var ranges = Merging.RangeMerge.RangeCount(points, parallelism: 2, sinkBytesPerPoint: 16, reserve);
+            Assert.True(ranges > 32, $"{points} points: {ranges} ranges");
+            Assert.True((double)points / ranges * 16 * 5 <= reserve, $"{points} points: {ranges} ranges hold {(double)points / ranges * 16 * 5:N0} bytes");
+            Assert.True((double)points / (ranges - 1) * 16 * 5 > reserve, $"{points} points: {ranges} ranges are more than needed");
+        }
+
+        Assert.Equal(Merging.RangeMerge.MaxRanges, Merging.RangeMerge.RangeCount(long.MaxValue / 32, parallelism: 2, sinkBytesPerPoint: 16, reserve));
+        Assert.Equal(16, Merging.RangeMerge.RangeCount(0, parallelism: 1, sinkBytesPerPoint: 16, reserve));
     }
 
     [Fact]
@@ -103,4 +129,7 @@ public sealed class VerificationTests
         Assert.Equal(report.Expected, report.Missing);
         Assert.Equal(0, report.Found);
     }
+
+    private static CompactionVerifier Verifier(IObjectStore store, CompactionOptions options, int batchPoints) =>
+        batchPoints == 0 ? new CompactionVerifier(store, options) : new CompactionVerifier(store, options) { FoundBatchPoints = batchPoints };
 }

@@ -5,6 +5,21 @@ namespace Tailor.Compaction.Merging;
 /// <summary>Cuts the key space into contiguous ranges of about equal point counts, for parallel merging and encoding.</summary>
 internal static unsafe class KeyRanges
 {
+    /// <summary>The points every reader read, spilled or in memory, before the duplicate rule.</summary>
+    public static long Points(IReadOnlyList<SeriesReader> readers)
+    {
+        long points = 0;
+        foreach (var reader in readers)
+        {
+            for (var id = 0; id < reader.Table.Count; id++)
+            {
+                points += reader.Table[id].Points;
+            }
+        }
+
+        return points;
+    }
+
     /// <summary>Boundaries b0 &lt; b1 &lt; …: range i is [b(i-1), b(i)), the first open below and the last open above.</summary>
     /// <remarks>
     /// Each reader's series are already in key order (<see cref="RunOrder.SeriesInKeyOrder"/>), so the
@@ -14,15 +29,12 @@ internal static unsafe class KeyRanges
     public static CompactKey[] Build(IReadOnlyList<SeriesReader> readers, int ranges)
     {
         var total = 0;
-        long points = 0;
         foreach (var reader in readers)
         {
             total += reader.Table.Count;
-            for (var id = 0; id < reader.Table.Count; id++)
-            {
-                points += reader.Table[id].Points;
-            }
         }
+
+        var points = Points(readers);
 
         if (ranges <= 1 || total == 0)
         {

@@ -16,10 +16,33 @@ internal interface IRangeSink : IMergedSeriesSink, IDisposable
 /// ranges after it were done; with two threads the two more cost about 8 MB of encoded series in
 /// the compaction benchmark and shortened its merge by 3 to 4%).
 /// </summary>
+/// <remarks>
+/// 16 ranges per thread, or more when the ranges in memory would otherwise pass the caller's
+/// allowance: a range's sink grows with the points of its range, so with a fixed number of ranges
+/// the merge's memory grew with the input, not with the budget.
+/// </remarks>
 internal static class RangeMerge
 {
-    public static async Task<(long Series, long Points, long Duplicates)> RunAsync<TSink>(JobInput input, int parallelism, Func<TSink> create,
-        Action<TSink> consume, CancellationToken cancellationToken)
+    /// <summary>The most ranges a merge cuts the key space into.</summary>
+    public const int MaxRanges = 1 << 16;
+
+    /// <summary>How many ranges to cut <paramref name="points"/> into: 16 per thread, more when (2 x parallelism + 1) ranges at <paramref name="sinkBytesPerPoint"/> would pass <paramref name="allowance"/>.</summary>
+    public static int RangeCount(long points, int parallelism, double sinkBytesPerPoint, long allowance)
+    {
+        var perThread = parallelism * 16;
+        var needed = Math.Ceiling(points * sinkBytesPerPoint * ((2 * parallelism) + 1) / Math.Max(1, allowance));
+        return (int)Math.Clamp(needed, perThread, Math.Max(perThread, MaxRanges));
+    }
+
+    /// <param name="input">The job's input, read.</param>
+    /// <param name="parallelism">Ranges merged at once.</param>
+    /// <param name="sinkBytesPerPoint">About how many bytes a sink holds per point it accepted.</param>
+    /// <param name="allowance">The memory the sinks of the ranges in memory may hold together.</param>
+    /// <param name="create">Makes a sink (sinks are reused from range to range).</param>
+    /// <param name="consume">Takes each range's sink in key order.</param>
+    /// <param name="cancellationToken">Stops the merge.</param>
+    public static async Task<(long Series, long Points, long Duplicates)> RunAsync<TSink>(JobInput input, int parallelism, double sinkBytesPerPoint,
+        long allowance, Func<TSink> create, Action<TSink> consume, CancellationToken cancellationToken)
         where TSink : class, IRangeSink
     {
         var readers = input.Readers;
@@ -31,7 +54,7 @@ internal static class RangeMerge
         }
 
         var tables = input.Tables;
-        var boundaries = KeyRanges.Build(readers, parallelism * 16);
+        var boundaries = KeyRanges.Build(readers, RangeCount(KeyRanges.Points(readers), parallelism, sinkBytesPerPoint, allowance));
         var ranges = boundaries.Length + 1;
         var results = new Task<(TSink Sink, long Series, long Points, long Duplicates)>?[ranges];
         using var room = new SemaphoreSlim((2 * parallelism) + 1);

@@ -21,6 +21,9 @@ internal sealed class JobInput : IDisposable
 
     public SeriesReader[] Readers { get; }
 
+    /// <summary>The part of the budget kept from the reading threads for the merge: a quarter, at most 64 MiB.</summary>
+    public static long MergeReserve(CompactionOptions options) => Math.Min(options.MemoryBudgetBytes / 4, 64L << 20);
+
     public IReadOnlyList<SpillInfo> Spills => _spills;
 
     public long SpillBytes => Interlocked.Read(ref _spillBytes);
@@ -105,8 +108,7 @@ internal sealed class JobInput : IDisposable
         {
             var splitStats = new SegmentReadStats[splits.Count];
             var next = -1;
-            var reserve = Math.Min(options.MemoryBudgetBytes / 4, 64L << 20);
-            var share = Math.Max(8L << 20, (options.MemoryBudgetBytes - reserve) / threads);
+            var share = Math.Max(8L << 20, (options.MemoryBudgetBytes - MergeReserve(options)) / threads);
             var tasks = new Task[threads];
             for (var t = 0; t < threads; t++)
             {

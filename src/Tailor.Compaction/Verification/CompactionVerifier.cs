@@ -86,6 +86,9 @@ public sealed class CompactionVerifier
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
+    /// <summary>Points a batch of decoded S-file series is filled to (tests set it small to cycle many batches and meet series longer than one).</summary>
+    internal int FoundBatchPoints { get; init; } = FoundSeries.DefaultBatchPoints;
+
     /// <summary>Verifies one shard and window.</summary>
     public async Task<VerifyReport> VerifyAsync(ShardName shard, CompactionWindow window, CancellationToken cancellationToken = default)
     {
@@ -105,11 +108,12 @@ public sealed class CompactionVerifier
         try
         {
             var parts = await FetchPartsAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
-            using var found = new FoundSeries(parts);
+            using var found = new FoundSeries(parts, FoundBatchPoints);
             var comparator = new Comparator(found);
             using (var input = await JobInput.LoadAsync(_store, job, _options, folder, _logger, cancellationToken).ConfigureAwait(false))
             {
-                await RangeMerge.RunAsync(input, _options.Parallelism, () => new PointChunk(), comparator.Compare, cancellationToken).ConfigureAwait(false);
+                await RangeMerge.RunAsync(input, _options.Parallelism, PointChunk.BytesPerPoint, JobInput.MergeReserve(_options), () => new PointChunk(), comparator.Compare, cancellationToken)
+                    .ConfigureAwait(false);
                 comparator.Finish();
                 return new VerifyReport
                 {
@@ -178,6 +182,9 @@ public sealed class CompactionVerifier
     /// <summary>One key range's expected series: keys and points in native buffers.</summary>
     private sealed unsafe class PointChunk : IRangeSink
     {
+        /// <summary>A timestamp and a value a point (keys and offsets per series add little).</summary>
+        public const double BytesPerPoint = 16;
+
         private readonly NativeBuffer<CompactKey> _keys = new(1024);
         private readonly NativeBuffer<long> _starts = new(1024);
         private readonly NativeBuffer<long> _timestamps = new(1 << 16);
@@ -329,21 +336,30 @@ public sealed class CompactionVerifier
 
     /// <summary>
     /// The S-files' series in key order, decoded by a background thread into batches (the scanner is
-    /// a ref struct and cannot wait between the merge's chunks).
+    /// a ref struct and cannot wait between the merge's chunks). A few batches of a fixed size cycle
+    /// between the thread and the join, so the found side holds a few MB whatever the window's size.
     /// </summary>
     private sealed class FoundSeries : IDisposable
     {
-        private const int BatchPoints = 1 << 20;
-        private readonly BlockingCollection<Batch> _batches = new(boundedCapacity: 3);
+        /// <summary>Points a batch is filled to (a longer series gets a batch of its own, grown to hold it).</summary>
+        public const int DefaultBatchPoints = 1 << 18;
+        private const int BatchCount = 3;
+        private readonly BlockingCollection<Batch> _full = new(boundedCapacity: BatchCount);
+        private readonly BlockingCollection<Batch> _empty = new(boundedCapacity: BatchCount);
         private readonly Thread _thread;
         private readonly CancellationTokenSource _stop = new();
         private Batch? _batch;
         private int _index;
         private Exception? _failure;
 
-        public FoundSeries(IReadOnlyList<string> parts)
+        public FoundSeries(IReadOnlyList<string> parts, int batchPoints)
         {
-            _thread = new Thread(() => Produce(parts)) { IsBackground = true, Name = "tailor-verify-sfiles" };
+            for (var i = 0; i < BatchCount; i++)
+            {
+                _empty.Add(new Batch(batchPoints));
+            }
+
+            _thread = new Thread(() => Produce(parts, batchPoints)) { IsBackground = true, Name = "tailor-verify-sfiles" };
             _thread.Start();
             MoveNext();
         }
@@ -366,8 +382,15 @@ public sealed class CompactionVerifier
                 return;
             }
 
-            _batch = null;
-            while (_batches.TryTake(out var batch, Timeout.Infinite))
+            if (_batch is not null)
+            {
+                // Its spans are no longer in use: back to the thread.
+                _batch.Clear();
+                _empty.Add(_batch);
+                _batch = null;
+            }
+
+            while (_full.TryTake(out var batch, Timeout.Infinite))
             {
                 if (batch.Count > 0)
                 {
@@ -376,6 +399,8 @@ public sealed class CompactionVerifier
                     SeriesRead++;
                     return;
                 }
+
+                _empty.Add(batch);
             }
 
             if (_failure is not null)
@@ -387,21 +412,21 @@ public sealed class CompactionVerifier
         public void Dispose()
         {
             _stop.Cancel();
-            while (_batches.TryTake(out _))
+            while (_full.TryTake(out _))
             {
             }
 
             _thread.Join();
-            _batches.Dispose();
+            _full.Dispose();
+            _empty.Dispose();
+            _stop.Dispose();
         }
 
-        private void Produce(IReadOnlyList<string> parts)
+        private void Produce(IReadOnlyList<string> parts, int batchPoints)
         {
             try
             {
-                var ts = new long[1 << 16];
-                var values = new double[1 << 16];
-                var batch = new Batch();
+                var batch = _empty.Take(_stop.Token);
                 foreach (var path in parts)
                 {
                     using var file = new MappedSFile(path);
@@ -411,19 +436,14 @@ public sealed class CompactionVerifier
                         while (scanner.MoveNext())
                         {
                             var entry = scanner.Current;
-                            if (ts.Length < entry.PointCount)
+                            if (batch.Count > 0 && batch.Points + entry.PointCount > batchPoints)
                             {
-                                ts = new long[entry.PointCount];
-                                values = new double[entry.PointCount];
+                                _full.Add(batch, _stop.Token);
+                                batch = _empty.Take(_stop.Token);
                             }
 
-                            var n = scanner.ReadPoints(ts, values);
-                            batch.Add(new CompactKey(entry.Key.OrgId, entry.Key.MetricId, entry.Key.ContextKey), ts.AsSpan(0, n), values.AsSpan(0, n));
-                            if (batch.Points >= BatchPoints)
-                            {
-                                _batches.Add(batch, _stop.Token);
-                                batch = new Batch();
-                            }
+                            var at = batch.Append(new CompactKey(entry.Key.OrgId, entry.Key.MetricId, entry.Key.ContextKey), entry.PointCount);
+                            scanner.ReadPoints(batch.Timestamps.AsSpan(at, entry.PointCount), batch.Values.AsSpan(at, entry.PointCount));
                         }
                     }
                     finally
@@ -432,7 +452,7 @@ public sealed class CompactionVerifier
                     }
                 }
 
-                _batches.Add(batch, _stop.Token);
+                _full.Add(batch, _stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -443,42 +463,46 @@ public sealed class CompactionVerifier
             }
             finally
             {
-                _batches.CompleteAdding();
+                _full.CompleteAdding();
             }
         }
 
-        private sealed class Batch
+        /// <summary>Series decoded back to back: keys, where each begins, and their points.</summary>
+        private sealed class Batch(int points)
         {
             public List<CompactKey> Keys { get; } = [];
 
             public List<int> Starts { get; } = [0];
 
-            public long[] Timestamps { get; private set; } = new long[1 << 16];
+            public long[] Timestamps { get; private set; } = new long[points];
 
-            public double[] Values { get; private set; } = new double[1 << 16];
+            public double[] Values { get; private set; } = new double[points];
 
             public int Count => Keys.Count;
 
             public int Points => Starts[^1];
 
-            public void Add(CompactKey key, ReadOnlySpan<long> ts, ReadOnlySpan<double> values)
+            /// <summary>Adds a series of <paramref name="count"/> points and returns where in the columns its points go.</summary>
+            public int Append(CompactKey key, int count)
             {
                 var at = Points;
-                if (Timestamps.Length < at + ts.Length)
+                if (Timestamps.Length < at + count)
                 {
-                    var size = Math.Max(at + ts.Length, Timestamps.Length * 2);
-                    var t = new long[size];
-                    var v = new double[size];
-                    Timestamps.AsSpan(0, at).CopyTo(t);
-                    Values.AsSpan(0, at).CopyTo(v);
-                    Timestamps = t;
-                    Values = v;
+                    // Only a series longer than a batch gets here, alone in its batch.
+                    Timestamps = new long[at + count];
+                    Values = new double[at + count];
                 }
 
-                ts.CopyTo(Timestamps.AsSpan(at));
-                values.CopyTo(Values.AsSpan(at));
                 Keys.Add(key);
-                Starts.Add(at + ts.Length);
+                Starts.Add(at + count);
+                return at;
+            }
+
+            public void Clear()
+            {
+                Keys.Clear();
+                Starts.Clear();
+                Starts.Add(0);
             }
         }
     }
