@@ -123,7 +123,7 @@ internal sealed unsafe class NativePool
         }
 
         Interlocked.Add(ref _freshBytes, blockBytes);
-        return NativeMemory.Alloc((nuint)blockBytes);
+        return SystemBlocks.Alloc(blockBytes);
     }
 
     /// <summary>Gives a block back: kept while the blocks in use and idle stay within what the jobs may hold, freed otherwise.</summary>
@@ -149,7 +149,7 @@ internal sealed unsafe class NativePool
             }
         }
 
-        NativeMemory.Free(block);
+        SystemBlocks.Free(block, blockBytes);
     }
 
     /// <summary>A job with this memory budget starts: blocks are kept up to <see cref="RetainBytes"/> of the largest budget running.</summary>
@@ -191,12 +191,16 @@ internal sealed unsafe class NativePool
     /// <summary>Frees every idle block now.</summary>
     public void Release()
     {
-        List<nint> blocks = [];
+        List<(nint Block, long Bytes)> blocks = [];
         lock (_gate)
         {
-            foreach (var stack in _idle.Values)
+            foreach (var (bytes, stack) in _idle)
             {
-                blocks.AddRange(stack);
+                foreach (var block in stack)
+                {
+                    blocks.Add((block, bytes));
+                }
+
                 stack.Clear();
             }
 
@@ -204,9 +208,9 @@ internal sealed unsafe class NativePool
             _peakInUseBytes = _inUseBytes;
         }
 
-        foreach (var block in blocks)
+        foreach (var (block, bytes) in blocks)
         {
-            NativeMemory.Free((void*)block);
+            SystemBlocks.Free((void*)block, bytes);
         }
     }
 

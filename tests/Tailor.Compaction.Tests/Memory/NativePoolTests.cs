@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Tailor.Compaction.Memory;
 using Tailor.Storage;
@@ -39,6 +40,34 @@ public class NativePoolTests
 
             previous = block;
         }
+    }
+
+    [Fact]
+    public unsafe void Blocks_from_the_system_hold_every_byte_and_large_ones_lie_on_huge_page_boundaries()
+    {
+        // Around the size where blocks are mapped on their own (2 MiB), and sizes of the pool's two kinds.
+        var sizes = new[] { 4096L, NativePool.MinPooledBytes, SystemBlocks.HugePageBytes - 4096, SystemBlocks.HugePageBytes, 3 * MiB, 4 * MiB, 48 * MiB };
+        var blocks = new List<(nint Block, long Bytes)>();
+        foreach (var bytes in sizes)
+        {
+            var block = (byte*)SystemBlocks.Alloc(bytes);
+            if (SystemBlocks.HugePages && bytes >= SystemBlocks.HugePageBytes)
+            {
+                Assert.Equal(0, (long)block % SystemBlocks.HugePageBytes);
+            }
+
+            new Span<byte>(block, (int)bytes).Fill((byte)bytes);
+            blocks.Add(((nint)block, bytes));
+        }
+
+        // Each block still holds its own bytes after the others were written: no two overlap.
+        foreach (var (block, bytes) in blocks)
+        {
+            Assert.True(new ReadOnlySpan<byte>((void*)block, (int)bytes).IndexOfAnyExcept((byte)bytes) < 0, $"the block of {bytes} bytes was overwritten");
+            SystemBlocks.Free((void*)block, bytes);
+        }
+
+        Assert.Equal(OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64, SystemBlocks.HugePages);
     }
 
     [Fact]
