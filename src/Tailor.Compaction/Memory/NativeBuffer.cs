@@ -60,6 +60,15 @@ internal sealed unsafe class NativeBuffer<T> : IDisposable
 
     public Span<T> AsSpan(long start, int length) => new(_items + start, length);
 
+    /// <summary>Makes room for <paramref name="capacity"/> items at once (a block not yet written costs no memory, and a buffer that grows step by step asks for each size it passes through).</summary>
+    public void EnsureCapacity(long capacity)
+    {
+        if (capacity > Capacity)
+        {
+            Resize(capacity);
+        }
+    }
+
     public void Clear() => Count = 0;
 
     /// <summary>Gives back the memory past <see cref="Count"/> (once a buffer is done growing).</summary>

@@ -83,6 +83,13 @@ internal sealed class SeriesReader : IDisposable
         }
     }
 
+    /// <summary>Makes room in the point columns for <paramref name="points"/> points before the first payload.</summary>
+    public void ReservePoints(long points)
+    {
+        Buffer.Timestamps.EnsureCapacity(points);
+        Buffer.Values.EnsureCapacity(points);
+    }
+
     /// <summary>
     /// Gives back the sort buffers once the runs are in key order (after the last payload). The point
     /// columns keep their blocks: the spill rule keeps them within the thread's share of the budget,
