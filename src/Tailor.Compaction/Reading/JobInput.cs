@@ -109,10 +109,10 @@ internal sealed class JobInput : IDisposable
             var splitStats = new SegmentReadStats[splits.Count];
             var next = -1;
             var share = Math.Max(8L << 20, (options.MemoryBudgetBytes - MergeReserve(options)) / threads);
-            var reserve = ReservedPoints(layouts, threads, share);
+            var reservedPoints = ReservedPoints(layouts, threads, share);
             foreach (var reader in readers)
             {
-                reader.ReservePoints(reserve);
+                reader.ReservePoints(reservedPoints);
             }
 
             var tasks = new Task[threads];
@@ -238,7 +238,7 @@ internal sealed class JobInput : IDisposable
         }
 
         // A timestamp and a value a point; the spill rule stops at two thirds of the share.
-        return Math.Min((points / threads) + (points % threads), share * 2 / 3 / 16);
+        return Math.Min((points + threads - 1) / threads, share * 2 / 3 / 16);
     }
 
     private void SpillIfNeeded(SeriesReader reader, long share, string folder)
