@@ -240,7 +240,11 @@ public class NativePoolJobTests
         }
 
         Assert.True(fresh[0] > 8L << 20, $"the first job took only {fresh[0]} fresh bytes");
-        Assert.True(fresh[1] * 10 <= fresh[0], $"the second job took {fresh[1]} fresh bytes, the first {fresh[0]}");
+        // Usually a few hundred KB. Which thread reads which split changes from job to job, so a thread's
+        // table or column can need a block size the first job never had: once in nine runs of the whole
+        // suite the second job took 8.2 MB of 42.8 (two or three such blocks). Without the pool it takes
+        // as much as the first.
+        Assert.True(fresh[1] * 4 <= fresh[0], $"the second job took {fresh[1]} fresh bytes, the first {fresh[0]}");
         Assert.Equal(hashes[0], hashes[1]);
         Assert.True(NativePool.Shared.IdleBytes <= NativePool.RetainBytes(48L << 20, NativePool.Shared.PeakInUseBytes));
     }
