@@ -66,7 +66,11 @@ public sealed record CompactionReport
     /// <summary>Bytes spilled to local disk.</summary>
     [JsonPropertyName("spill_bytes")] public long SpillBytes { get; init; }
 
-    /// <summary>Seconds per stage: fetch, read (wall), decompress and decode (thread time), sort, spill, encode (merge and encode, wall), upload, manifest, total.</summary>
+    /// <summary>
+    /// Seconds per stage: fetch, read (wall), decompress, decode and sort (thread time summed over the
+    /// reading threads; sort orders runs by series key at each spill and before the merge), spill
+    /// (thread time writing spill files), encode (merge and encode, wall), upload, manifest, total.
+    /// </summary>
     [JsonPropertyName("stage_seconds")] public IReadOnlyDictionary<string, double> StageSeconds { get; init; } = new Dictionary<string, double>();
 
     /// <summary>The process's peak working set sampled during the job.</summary>

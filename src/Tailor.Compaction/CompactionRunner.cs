@@ -228,6 +228,7 @@ public sealed class CompactionRunner
                     ["read"] = input.ReadTime.TotalSeconds,
                     ["decompress"] = Stopwatch.GetElapsedTime(0, counts.DecompressTicks).TotalSeconds,
                     ["decode"] = Stopwatch.GetElapsedTime(0, counts.DecodeTicks).TotalSeconds,
+                    ["sort"] = Stopwatch.GetElapsedTime(0, counts.SortTicks).TotalSeconds,
                     ["spill"] = input.SpillTime.TotalSeconds,
                     ["encode"] = encode.TotalSeconds,
                     ["upload"] = upload.TotalSeconds,

@@ -99,10 +99,13 @@ public sealed class StoreCommandTests(GeneratedStore store, ITestOutputHelper ou
         Assert.Equal(64L << 20, report.GetProperty("memory_budget_bytes").GetInt64());
         Assert.True(report.GetProperty("gc_pause_seconds").GetDouble() >= 0);
         Assert.True(report.GetProperty("store_calls").EnumerateObject().Any());
-        foreach (var stage in new[] { "list", "read", "decompress", "decode", "spill", "encode", "upload", "manifest", "total" })
+        foreach (var stage in new[] { "list", "read", "decompress", "decode", "sort", "spill", "encode", "upload", "manifest", "total" })
         {
             Assert.True(report.GetProperty("stage_seconds").TryGetProperty(stage, out _), $"no stage {stage}");
         }
+
+        // Every run is ordered by series key before the merge, spilled or not.
+        Assert.True(report.GetProperty("stage_seconds").GetProperty("sort").GetDouble() > 0);
 
         var manifest = Path.Combine(copy.Path, "series", "org-mod-0", "2026-11-26T00:00Z", "_manifest.json");
         Assert.True(File.Exists(manifest));

@@ -56,6 +56,8 @@ public sealed class CompactionRunnerTests
             });
             var report = await runner.RunAsync(shard, CompactionTestKit.Window);
             spilled |= report.Spills > 0;
+            Assert.True(report.StageSeconds["sort"] > 0, "the runs are ordered before the merge");
+            Assert.Equal(report.Spills > 0, report.StageSeconds["spill"] > 0);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             foreach (var part in report.Parts)
             {

@@ -104,7 +104,19 @@ internal sealed unsafe class MemoryRunSource : RunSource
     /// <summary>Sorts the thread's runs in place by series key, first timestamp, newest intake, then read order.</summary>
     public static void SortRuns(SeriesReader reader)
     {
-        var order = SortedOrder(reader);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            Permute(reader, SortedOrder(reader));
+        }
+        finally
+        {
+            reader.Counts.SortTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    private static void Permute(SeriesReader reader, ReadOnlySpan<int> order)
+    {
         if (order.Length < 2)
         {
             return;

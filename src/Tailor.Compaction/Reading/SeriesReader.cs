@@ -14,6 +14,9 @@ internal struct ReadCounts
     public long FrameBytes;
     public long DecompressTicks;
     public long DecodeTicks;
+
+    /// <summary>Stopwatch ticks spent ordering runs by series key (at each spill and before the merge).</summary>
+    public long SortTicks;
 }
 
 /// <summary>

@@ -79,7 +79,9 @@ internal static unsafe class SpillFile
     /// <summary>Sorts the reader's runs and writes them to <paramref name="path"/>; the reader's runs and points are then cleared.</summary>
     public static SpillInfo Write(SeriesReader reader, string path)
     {
+        var sortStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var order = MemoryRunSource.SortedOrder(reader);
+        reader.Counts.SortTicks += System.Diagnostics.Stopwatch.GetTimestamp() - sortStarted;
         var buffer = reader.Buffer;
         var table = reader.Table;
         var keys = new NativeBuffer<CompactKey>(64);
