@@ -124,7 +124,7 @@ public sealed class ToolCommandTests
     public async Task Bench_compaction_and_sink_print_their_keys_at_a_small_size()
     {
         var compaction = (await TailorRun.RunAsync("bench", "compaction", "--memory", (16 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--points", "300000", "--duckdb-points", "50000", "--jobs", "3", "--json")).Json();
+            "--points", "300000", "--jobs", "3", "--json")).Json();
         foreach (var key in new[] { "points", "points_per_sec", "points_per_sec_per_core", "decompress_only_points_per_sec", "ratio_to_decompress_ceiling",
             "duckdb_points_per_sec", "ratio_to_duckdb", "gc_pause_fraction", "allocated_bytes_per_point", "peak_working_set_bytes", "memory_budget_bytes", "bytes_per_point_out" })
         {
@@ -132,6 +132,11 @@ public sealed class ToolCommandTests
         }
 
         Assert.True(compaction.GetProperty("points").GetInt64() > 0);
+
+        // DuckDB gets every point of the job and, under the same duplicate rule, keeps the same ones.
+        Assert.Equal(compaction.GetProperty("points").GetInt64(), compaction.GetProperty("duckdb_points").GetInt64());
+        Assert.Equal(compaction.GetProperty("report").GetProperty("points_out").GetInt64(), compaction.GetProperty("duckdb_rows").GetInt64());
+        Assert.True(compaction.GetProperty("duckdb_rows").GetInt64() < compaction.GetProperty("points").GetInt64(), "the workload duplicates points");
         var jobs = compaction.GetProperty("measured_jobs_points_per_sec").EnumerateArray().Select(j => j.GetDouble()).Order().ToArray();
         Assert.Equal(3, jobs.Length);
         Assert.Equal(jobs[1], compaction.GetProperty("points_per_sec").GetDouble()); // the median job

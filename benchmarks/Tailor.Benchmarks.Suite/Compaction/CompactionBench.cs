@@ -20,8 +20,8 @@ public sealed class CompactionBenchOptions
     /// <summary>Points generated for the window; default: enough that the decoded input (16 bytes a point) is 4.5 times the budget.</summary>
     public long? Points { get; init; }
 
-    /// <summary>Points handed to the DuckDB peer. Default 4,000,000.</summary>
-    public int DuckDbPoints { get; init; } = 4_000_000;
+    /// <summary>Points handed to the DuckDB peer, the first of the segments. Default null: every point of the job, as Tailor's.</summary>
+    public int? DuckDbPoints { get; init; }
 
     /// <summary>Where the store and work files go. Default: a temporary folder, deleted after.</summary>
     public string? Folder { get; init; }
@@ -84,8 +84,11 @@ public sealed class CompactionBenchResult
     /// <summary>Decoded input bytes (16 a point) over the budget.</summary>
     [JsonPropertyName("input_to_budget")] public double InputToBudget { get; set; }
 
-    /// <summary>Points DuckDB processed.</summary>
+    /// <summary>Points DuckDB processed (every point of the job unless the options say fewer).</summary>
     [JsonPropertyName("duckdb_points")] public long DuckDbPoints { get; set; }
+
+    /// <summary>Points DuckDB wrote after the duplicate rule (equal to the job's points out when it had every point).</summary>
+    [JsonPropertyName("duckdb_rows")] public long DuckDbRows { get; set; }
 
     /// <summary>The run report of the median measured job.</summary>
     [JsonPropertyName("report")] public CompactionReport? Report { get; set; }
@@ -155,10 +158,17 @@ public static class CompactionBench
             result.DecompressOnlyPointsPerSec = DecompressOnly(files);
             result.RatioToDecompressCeiling = result.PointsPerSecPerCore / result.DecompressOnlyPointsPerSec;
 
-            progress?.WriteLine($"running DuckDB on {options.DuckDbPoints:N0} points...");
-            var sample = Sample(files, options.DuckDbPoints);
-            var (duckSeconds, _, _) = DuckDbPeer.Run(sample, root, Environment.ProcessorCount);
+            var sample = Sample(files, options.DuckDbPoints ?? (int)Math.Min(int.MaxValue, report.PointsIn));
+            progress?.WriteLine($"running DuckDB on {sample.Count:N0} points...");
+            var (duckSeconds, duckRows, _) = DuckDbPeer.Run(sample, root, Environment.ProcessorCount);
+            if (sample.Count == report.PointsIn && duckRows != report.PointsOut)
+            {
+                // The same points under the same duplicate rule must leave the same points.
+                throw new InvalidOperationException($"DuckDB kept {duckRows:N0} of the job's {sample.Count:N0} points, Tailor {report.PointsOut:N0}.");
+            }
+
             result.DuckDbPoints = sample.Count;
+            result.DuckDbRows = duckRows;
             result.DuckDbPointsPerSec = sample.Count / duckSeconds;
             result.RatioToDuckDb = result.PointsPerSec / result.DuckDbPointsPerSec;
             return result;
@@ -229,6 +239,13 @@ public static class CompactionBench
 
     private static DuckDbPeer.Points Sample(string[] files, int count)
     {
+        long inFiles = 0;
+        foreach (var file in files)
+        {
+            inFiles += FileSegmentCursor.ReadLayout(file).Footer?.Stats.PointCount ?? 0;
+        }
+
+        count = (int)Math.Min(count, inFiles);
         var points = new DuckDbPeer.Points
         {
             Org = new uint[count],

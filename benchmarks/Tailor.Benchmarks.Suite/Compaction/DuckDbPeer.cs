@@ -43,7 +43,7 @@ public static class DuckDbPeer
         connection.Open();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SET threads = {threads}; CREATE TABLE points (org UINTEGER, metric UBIGINT, context UBIGINT, ts BIGINT, value DOUBLE, intake BIGINT);";
+            command.CommandText = $"SET threads = {threads}; CREATE TABLE points (org UINTEGER, metric UBIGINT, context UBIGINT, ts BIGINT, value DOUBLE, intake BIGINT, winner HUGEINT);";
             command.ExecuteNonQuery();
         }
 
@@ -58,6 +58,7 @@ public static class DuckDbPeer
                     .AppendValue(points.Timestamp[i])
                     .AppendValue(points.Value[i])
                     .AppendValue(points.Intake[i])
+                    .AppendValue((System.Numerics.BigInteger?)(((Int128)points.Intake[i] << 64) | BitConverter.DoubleToUInt64Bits(points.Value[i])))
                     .EndRow();
             }
         }
@@ -66,11 +67,14 @@ public static class DuckDbPeer
         var started = Stopwatch.GetTimestamp();
         using (var command = connection.CreateCommand())
         {
-            // The duplicate rule: the latest intake wins (DuckDB breaks exact intake ties arbitrarily; they are rare).
+            // The duplicate rule: the latest intake wins, ties to the larger value bits. DuckDB cannot
+            // reinterpret a double, so each point is loaded (untimed) with both as one 128-bit key,
+            // intake above the bits: one comparison per point, where a pair of columns cost a third
+            // of DuckDB's speed.
             command.CommandText = $"""
                 COPY (
                     SELECT org, metric, context, ts,
-                           max_by(value, intake) AS value
+                           max_by(value, winner) AS value
                     FROM points
                     GROUP BY org, metric, context, ts
                     ORDER BY org, metric, context, ts

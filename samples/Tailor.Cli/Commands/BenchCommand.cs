@@ -117,7 +117,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var memory = new Option<long>("--memory") { Description = "The job's memory budget in bytes (default 134217728 = 128 MiB).", DefaultValueFactory = _ => 128L << 20 };
         var points = new Option<long?>("--points") { Description = "Points to generate (default: decoded input 4.5 times the budget)." };
-        var duck = new Option<int>("--duckdb-points") { Description = "Points handed to the DuckDB peer (default 4,000,000).", DefaultValueFactory = _ => 4_000_000 };
+        var duck = new Option<int?>("--duckdb-points") { Description = "Points handed to the DuckDB peer, the first of the segments (default: every point of the job, as Tailor's)." };
         var jobs = new Option<int>("--jobs") { Description = "Jobs measured after the process's first; points/s is their median (default 3).", DefaultValueFactory = _ => 3 };
         var command = new Command("compaction", "End-to-end compaction on generated segments in a local store, input several times the memory budget, against the decompress-only ceiling and DuckDB doing the same job.")
         {
@@ -129,7 +129,7 @@ internal static class BenchCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (parse.GetValue(memory) < 16L << 20 || parse.GetValue(duck) < 1000 || parse.GetValue(points) is < 10_000 || parse.GetValue(jobs) is < 1 or > 100)
+            if (parse.GetValue(memory) < 16L << 20 || parse.GetValue(duck) is < 1000 || parse.GetValue(points) is < 10_000 || parse.GetValue(jobs) is < 1 or > 100)
             {
                 throw new CliException("--memory must be at least 16 MiB, --duckdb-points at least 1000, --points at least 10,000 and --jobs 1 to 100.", ExitCodes.BadArguments);
             }
