@@ -5,7 +5,8 @@ namespace Tailor.Compaction;
 
 /// <summary>
 /// The <c>Tailor.Compaction</c> meter and activity source: jobs, points in and out, duplicates,
-/// out-of-window points, damaged records, bytes in and out, spills and the time of every stage.
+/// out-of-window points, damaged records, bytes in and out, spills, the time of every stage, each
+/// job's peak working set and GC pause time, and the object store calls jobs make.
 /// </summary>
 public static class CompactionMetrics
 {
@@ -26,5 +27,8 @@ public static class CompactionMetrics
     internal static readonly Counter<long> Spills = Meter.CreateCounter<long>("tailor.compaction.spills", "{file}", "Sorted runs spilled to local disk.");
     internal static readonly Counter<long> WorkerJobs = Meter.CreateCounter<long>("tailor.compaction.worker.jobs", "{job}", "Job messages handled by compaction workers, by outcome (written, skipped, superseded, failed, cancelled, invalid).");
     internal static readonly Counter<long> WorkerCommitFailures = Meter.CreateCounter<long>("tailor.compaction.worker.commit_failures", "{commit}", "Commits of job offsets the broker refused; retried while the partition is owned.");
-    internal static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("tailor.compaction.stage.duration", "s", "Time per stage (fetch, read, decompress, decode, sort, spill, encode, upload).");
+    internal static readonly Histogram<double> StageDuration = Meter.CreateHistogram<double>("tailor.compaction.stage.duration", "s", "Time per stage (list, fetch, read, decompress, decode, sort, spill, encode, upload, manifest, total).");
+    internal static readonly Histogram<long> PeakWorkingSet = Meter.CreateHistogram<long>("tailor.compaction.peak_working_set", "By", "The process's peak working set during each job.");
+    internal static readonly Histogram<double> GcPause = Meter.CreateHistogram<double>("tailor.compaction.gc_pause", "s", "GC pause time during each job.");
+    internal static readonly Counter<long> StoreCalls = Meter.CreateCounter<long>("tailor.compaction.store_calls", "{call}", "Object store calls made by compaction jobs (planning, reading, parts, manifest), by operation.");
 }

@@ -67,9 +67,12 @@ public sealed record CompactionReport
     [JsonPropertyName("spill_bytes")] public long SpillBytes { get; init; }
 
     /// <summary>
-    /// Seconds per stage: fetch, read (wall), decompress, decode and sort (thread time summed over the
-    /// reading threads; sort orders runs by series key at each spill and before the merge), spill
-    /// (thread time writing spill files), encode (merge and encode, wall), upload, manifest, total.
+    /// Seconds per stage: list (listing the segments and reading their tails to plan the job; present
+    /// when the runner planned it, not for a job planned elsewhere, such as one of <c>tailor plan</c>'s or
+    /// of <c>tailor compact --all</c>, whose planning covers every shard at once), fetch, read (wall),
+    /// decompress, decode and sort (thread time summed over the reading threads; sort orders runs by
+    /// series key at each spill and before the merge), spill (thread time writing spill files), encode
+    /// (merge and encode, wall), upload, manifest, total (from fetch to manifest).
     /// </summary>
     [JsonPropertyName("stage_seconds")] public IReadOnlyDictionary<string, double> StageSeconds { get; init; } = new Dictionary<string, double>();
 
@@ -94,7 +97,12 @@ public sealed record CompactionReport
     /// <summary>Managed bytes allocated per point read.</summary>
     [JsonPropertyName("allocated_bytes_per_point")] public double AllocatedBytesPerPoint => PointsIn == 0 ? 0 : (double)AllocatedBytes / PointsIn;
 
-    /// <summary>Object store calls by operation during the job.</summary>
+    /// <summary>
+    /// Object store calls by operation from the manifest check to the manifest and the clean-up of older
+    /// parts, planning included when the runner planned the job. A local store's segments are read as
+    /// files in place, not through store calls. Counted from the process-wide <c>Tailor.Storage</c>
+    /// meter: calls other work in the process makes meanwhile count too.
+    /// </summary>
     [JsonPropertyName("store_calls")] public IReadOnlyDictionary<string, long> StoreCalls { get; init; } = new Dictionary<string, long>();
 
     /// <summary>The S-file parts written.</summary>

@@ -39,10 +39,26 @@ public sealed class CompactionRunner
     public async Task<CompactionReport> RunAsync(ShardName shard, CompactionWindow window, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
-        var job = await new CompactionPlanner(_store, _options).PlanAsync(shard, window, cancellationToken).ConfigureAwait(false);
+        CompactionJob job;
+        IReadOnlyDictionary<string, long> planCalls;
+        using (var calls = new StoreCallCounter())
+        {
+            job = await new CompactionPlanner(_store, _options).PlanAsync(shard, window, cancellationToken).ConfigureAwait(false);
+            planCalls = calls.Snapshot();
+        }
+
+        var list = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var report = await RunAsync(job, cancellationToken).ConfigureAwait(false);
-        var stages = new Dictionary<string, double>(report.StageSeconds) { ["list"] = Stopwatch.GetElapsedTime(started).TotalSeconds - report.StageSeconds.GetValueOrDefault("total") };
-        return report with { StageSeconds = stages };
+        var stages = new Dictionary<string, double>(report.StageSeconds) { ["list"] = list };
+        var storeCalls = new Dictionary<string, long>(report.StoreCalls);
+        foreach (var (operation, count) in planCalls)
+        {
+            storeCalls[operation] = storeCalls.GetValueOrDefault(operation) + count;
+        }
+
+        CompactionMetrics.StageDuration.Record(list, new KeyValuePair<string, object?>("stage", "list"));
+        RecordStoreCalls(planCalls);
+        return report with { StageSeconds = stages, StoreCalls = storeCalls };
     }
 
     /// <summary>Runs one planned job.</summary>
@@ -53,17 +69,27 @@ public sealed class CompactionRunner
         activity?.SetTag("shard", job.Shard.Value);
         activity?.SetTag("window", job.Window.ToString());
         var manifestKey = ObjectKeys.Manifest(job.Shard, job.Window.Start);
+        using var calls = new StoreCallCounter();
         var previous = await ReadManifestAsync(manifestKey, cancellationToken).ConfigureAwait(false);
         if (!_options.Force && previous is not null && previous.Generation == job.Generation && previous.Codec == _options.Codec.Name)
         {
             CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
             _logger.LogInformation("{Job}: the manifest already names these {Count} inputs; nothing to do", job, job.Inputs.Count);
-            return new CompactionReport { Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Skipped = true, Segments = job.Inputs.Count, Manifest = manifestKey };
+            RecordStoreCalls(calls.Snapshot());
+            return new CompactionReport
+            {
+                Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Skipped = true, Segments = job.Inputs.Count, Manifest = manifestKey,
+                StoreCalls = calls.Snapshot(),
+            };
         }
 
         if (job.Inputs.Count == 0)
         {
-            return new CompactionReport { Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Segments = 0, MemoryBudgetBytes = _options.MemoryBudgetBytes };
+            return new CompactionReport
+            {
+                Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Segments = 0, MemoryBudgetBytes = _options.MemoryBudgetBytes,
+                StoreCalls = calls.Snapshot(),
+            };
         }
 
         var folder = Path.Combine(_options.WorkDirectory, $"{job.Shard.Value}-{job.Window.StartSeconds}-{job.Generation}-{Guid.NewGuid():N}"[..60]);
@@ -98,10 +124,12 @@ public sealed class CompactionRunner
             await DeleteStalePartsAsync(job, previous, report.Parts, cancellationToken).ConfigureAwait(false);
             var stages = new Dictionary<string, double>(report.StageSeconds) { ["manifest"] = Stopwatch.GetElapsedTime(manifestStarted).TotalSeconds };
             stages["total"] += stages["manifest"];
+            report = report with { StageSeconds = stages, Manifest = manifestKey, StoreCalls = calls.Snapshot() };
+            Record(report);
             CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "written"));
             _logger.LogInformation("{Job}: {PointsOut} points of {Series} series in {Parts} parts ({BytesOut} bytes), {Duplicates} duplicates dropped, {Damaged} damaged records",
                 job, report.PointsOut, report.Series, report.Parts.Count, report.BytesOut, report.DuplicatesDropped, report.DamagedRecords);
-            return report with { StageSeconds = stages, Manifest = manifestKey };
+            return report;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -177,7 +205,6 @@ public sealed class CompactionRunner
 
         public async Task<CompactionReport> ExecuteAsync(CancellationToken cancellationToken)
         {
-            using var calls = new StoreCallCounter();
             var gcBefore = GC.GetTotalPauseDuration();
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             MemoryTracker.ResetPeak();
@@ -240,26 +267,37 @@ public sealed class CompactionRunner
                 GcPauseSeconds = gc.TotalSeconds,
                 GcPauseFraction = gc.TotalSeconds / wall.TotalSeconds,
                 AllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore,
-                StoreCalls = calls.Snapshot(),
                 Parts = written,
             };
-            Record(report);
             return report;
         }
+    }
 
-        private static void Record(CompactionReport report)
+    /// <summary>A written job's figures on the <c>Tailor.Compaction</c> meter (the planning's list stage and calls are recorded where it runs).</summary>
+    private static void Record(CompactionReport report)
+    {
+        CompactionMetrics.PointsIn.Add(report.PointsIn);
+        CompactionMetrics.PointsOut.Add(report.PointsOut);
+        CompactionMetrics.Duplicates.Add(report.DuplicatesDropped);
+        CompactionMetrics.OutOfWindow.Add(report.OutOfWindow);
+        CompactionMetrics.DamagedRecords.Add(report.DamagedRecords);
+        CompactionMetrics.BytesIn.Add(report.BytesIn);
+        CompactionMetrics.BytesOut.Add(report.BytesOut);
+        foreach (var (stage, seconds) in report.StageSeconds)
         {
-            CompactionMetrics.PointsIn.Add(report.PointsIn);
-            CompactionMetrics.PointsOut.Add(report.PointsOut);
-            CompactionMetrics.Duplicates.Add(report.DuplicatesDropped);
-            CompactionMetrics.OutOfWindow.Add(report.OutOfWindow);
-            CompactionMetrics.DamagedRecords.Add(report.DamagedRecords);
-            CompactionMetrics.BytesIn.Add(report.BytesIn);
-            CompactionMetrics.BytesOut.Add(report.BytesOut);
-            foreach (var (stage, seconds) in report.StageSeconds)
-            {
-                CompactionMetrics.StageDuration.Record(seconds, new KeyValuePair<string, object?>("stage", stage));
-            }
+            CompactionMetrics.StageDuration.Record(seconds, new KeyValuePair<string, object?>("stage", stage));
+        }
+
+        CompactionMetrics.PeakWorkingSet.Record(report.PeakWorkingSetBytes);
+        CompactionMetrics.GcPause.Record(report.GcPauseSeconds);
+        RecordStoreCalls(report.StoreCalls);
+    }
+
+    private static void RecordStoreCalls(IReadOnlyDictionary<string, long> calls)
+    {
+        foreach (var (operation, count) in calls)
+        {
+            CompactionMetrics.StoreCalls.Add(count, new KeyValuePair<string, object?>("operation", operation));
         }
     }
 }

@@ -115,6 +115,7 @@ public sealed class StoreCommandTests(GeneratedStore store, ITestOutputHelper ou
         Assert.Equal(1, all.GetProperty("skipped").GetInt32());
         Assert.Equal(2, all.GetProperty("written").GetInt32());
         Assert.Equal(3, all.GetProperty("reports").GetArrayLength());
+        Assert.True(all.GetProperty("list_seconds").GetDouble() > 0, "the planning of every shard is timed once");
 
         var again = await TailorRun.RunAsync("compact", "--store", copy.Uri, "--shard", "org-mod-0", "--window", Window);
         Assert.True(again.Code == 0, again.ToString());

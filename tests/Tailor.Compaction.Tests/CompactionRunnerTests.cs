@@ -71,4 +71,33 @@ public sealed class CompactionRunnerTests
         Assert.True(spilled, "a 16 MiB budget must force spills");
         Assert.Single(hashes.Distinct());
     }
+
+    [Fact]
+    public async Task The_report_and_the_meter_carry_every_stage_the_peak_working_set_gc_pauses_and_store_calls()
+    {
+        await using var kit = await CompactionTestKit.CreateAsync(points: 100_000, sharedShards: 1);
+        using var meter = new Tailor.Testing.MetricCapture(CompactionMetrics.Name);
+        var runner = new CompactionRunner(kit.Store, new CompactionOptions { WorkDirectory = kit.WorkDirectory, MemoryBudgetBytes = 16L << 20, Force = true });
+        var report = await runner.RunAsync(ShardName.Shared(0), CompactionTestKit.Window);
+
+        foreach (var stage in new[] { "list", "fetch", "read", "decompress", "decode", "sort", "spill", "encode", "upload", "manifest", "total" })
+        {
+            Assert.True(report.StageSeconds.ContainsKey(stage), $"the report has no stage {stage}");
+            Assert.Contains(meter.Measurements, m => m.Instrument == "tailor.compaction.stage.duration" && m.Tags.GetValueOrDefault("stage") == stage);
+        }
+
+        // Planning lists the segment hours, the manifest is put last: both are the job's calls.
+        Assert.True(report.StoreCalls.GetValueOrDefault("list") > 0, string.Join(", ", report.StoreCalls));
+        Assert.True(report.StoreCalls.GetValueOrDefault("put") > 0, string.Join(", ", report.StoreCalls));
+        foreach (var (operation, count) in report.StoreCalls)
+        {
+            // Other tests' jobs may add to the meter at the same time, never take from it.
+            Assert.True(meter.Sum("tailor.compaction.store_calls", ("operation", operation)) >= count, $"{operation}: {count} in the report");
+        }
+
+        Assert.True(report.PeakWorkingSetBytes > 0);
+        Assert.Contains(meter.Measurements, m => m.Instrument == "tailor.compaction.peak_working_set" && m.Value == report.PeakWorkingSetBytes);
+        Assert.Contains(meter.Measurements, m => m.Instrument == "tailor.compaction.gc_pause" && m.Value == report.GcPauseSeconds);
+        Assert.True(meter.Sum("tailor.compaction.points.out") >= report.PointsOut);
+    }
 }
