@@ -33,6 +33,7 @@ public sealed class RobustnessTests(S3rverFixture s3)
         // The reference without that one delivery of the payload is exactly what was written.
         var index = kit.Frames.FindIndex(f => f.Frame.AsSpan().SequenceEqual(victim.Frame));
         Assert.True(index >= 0);
+        var complete = kit.Reference(shard, CompactionTestKit.Window);
         var without = kit.Frames.Where((_, i) => i != index).ToList();
         kit.Frames.Clear();
         kit.Frames.AddRange(without);
@@ -40,9 +41,78 @@ public sealed class RobustnessTests(S3rverFixture s3)
         var written = await kit.ReadAsync(report.Parts[0].Key);
         Assert.True(reference.AsSpan().SequenceEqual(written));
 
+        // Against the damaged segments the S-files hold every point that can still be read.
         var verify = await new CompactionVerifier(kit.Store, options).VerifyAsync(shard, CompactionTestKit.Window);
         Assert.True(verify.IsExact, string.Join("\n", verify.Samples));
         Assert.Equal(1, verify.DamagedRecords);
+
+        // Against the segments as they were before the damage, verify names exactly the points the damage
+        // cost: those only that delivery held (missing), and those whose latest value it held (different).
+        bytes[victim.Offset + SegmentFormat.RecordHeaderLength + 40] ^= 0x5A;
+        await File.WriteAllBytesAsync(path, bytes);
+        var all = Points(complete);
+        var kept = Points(written);
+        var lost = all.Keys.Where(k => !kept.ContainsKey(k)).ToHashSet();
+        var changed = all.Keys.Where(k => kept.TryGetValue(k, out var bits) && bits != all[k]).ToHashSet();
+        Assert.NotEmpty(lost);
+        Assert.DoesNotContain(kept.Keys, k => !all.ContainsKey(k));
+        var against = await new CompactionVerifier(kit.Store, options).VerifyAsync(shard, CompactionTestKit.Window);
+        Assert.Equal(0, against.DamagedRecords);
+        Assert.Equal(all.Count, against.Expected);
+        Assert.Equal(lost.Count, against.Missing);
+        Assert.Equal(changed.Count, against.Different);
+        Assert.Equal(0, against.Extra);
+        Assert.Equal(all.Count - lost.Count - changed.Count, against.Found);
+        foreach (var sample in against.Samples)
+        {
+            // "missing point org:metric:context @ts" names one lost point; "missing series org:metric:context:
+            // n points from ts" a series the damaged delivery alone held, every point of it lost.
+            // "different point org:metric:context @ts: …" one whose latest value it held.
+            var parts = sample.Split(' ');
+            var key = parts[2].TrimEnd(':').Split(':');
+            var (org, metric, context) = (uint.Parse(key[0]), ulong.Parse(key[1]), ulong.Parse(key[2]));
+            if (parts[0] == "different")
+            {
+                Assert.Contains((org, metric, context, long.Parse(parts[3].TrimEnd(':')[1..])), changed);
+                continue;
+            }
+
+            Assert.Equal("missing", parts[0]);
+            if (parts[1] == "point")
+            {
+                Assert.Contains((org, metric, context, long.Parse(parts[3][1..])), lost);
+            }
+            else
+            {
+                Assert.Equal("series", parts[1]);
+                var series = all.Keys.Where(k => k.Item1 == org && k.Item2 == metric && k.Item3 == context).ToList();
+                Assert.Equal(int.Parse(parts[3]), series.Count);
+                Assert.All(series, k => Assert.Contains(k, lost));
+            }
+        }
+
+        Assert.NotEmpty(against.Samples);
+    }
+
+    /// <summary>Every point of an S-file: (org, metric, context, timestamp) to its value bits.</summary>
+    private static Dictionary<(uint, ulong, ulong, long), ulong> Points(byte[] file)
+    {
+        var points = new Dictionary<(uint, ulong, ulong, long), ulong>();
+        var scanner = new Tailor.Format.Series.SFileScanner(file);
+        var ts = new long[scanner.Layout.Footer.Stats.MaxPointCount];
+        var values = new double[ts.Length];
+        while (scanner.MoveNext())
+        {
+            var entry = scanner.Current;
+            var n = scanner.ReadPoints(ts, values);
+            for (var i = 0; i < n; i++)
+            {
+                points.Add((entry.Key.OrgId, entry.Key.MetricId, entry.Key.ContextKey, ts[i]), BitConverter.DoubleToUInt64Bits(values[i]));
+            }
+        }
+
+        scanner.Dispose();
+        return points;
     }
 
     [Fact]
