@@ -4,7 +4,7 @@ using Tailor.Format.Segments;
 
 namespace Tailor.Format.Tests.Segments;
 
-/// <summary>A real segment over 3 GiB: written to disk, read through memory-mapped windows, splits past 2 GiB and a stream.</summary>
+/// <summary>A real segment over 3 GiB: written to disk, read through memory-mapped windows, splits past 2 GiB (mapped and with the compaction's positioned reads) and a stream.</summary>
 public sealed class LargeSegmentTests
 {
     [Fact]
@@ -94,6 +94,25 @@ public sealed class LargeSegmentTests
             }
 
             Assert.Equal(records, splitRecords);
+
+            // The reader compaction uses (positioned reads into a buffer, no mapping) over the same splits.
+            var layout = FileSegmentCursor.ReadLayout(path);
+            Assert.Equal(records, layout.Footer!.Stats.RecordCount);
+            long fileRecords = 0;
+            for (var i = 0; i + 1 < cuts.Length; i++)
+            {
+                using var split = FileSegmentCursor.Open(path, layout, cuts[i], cuts[i + 1]);
+                while (split.TryReadRecord(out var record))
+                {
+                    Assert.InRange(record.Offset, cuts[i], cuts[i + 1] - 1);
+                    Assert.True(record.Frame.SequenceEqual(frames[record.Ordinal % 4]));
+                    fileRecords++;
+                }
+
+                Assert.Equal(0, split.State.Stats.DamagedRegions);
+            }
+
+            Assert.Equal(records, fileRecords);
 
             // A seekable stream reads the tail of the file past 2 GiB with the footer known.
             await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
