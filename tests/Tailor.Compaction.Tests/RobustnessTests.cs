@@ -94,6 +94,40 @@ public sealed class RobustnessTests(S3rverFixture s3)
         Assert.NotEmpty(against.Samples);
     }
 
+    [Fact]
+    public async Task An_unreadable_segment_is_counted_and_the_others_are_compacted()
+    {
+        await using var kit = await CompactionTestKit.CreateAsync(points: 120_000, sharedShards: 1, rotateEvery: TimeSpan.FromSeconds(20));
+        var shard = ShardName.Shared(0);
+        var segmentKey = await FirstSegmentInWindowAsync(kit);
+        var path = Path.Combine(kit.Store.RootPath, segmentKey);
+        var bytes = await File.ReadAllBytesAsync(path);
+        var lostFrames = ReadRecords(bytes);
+        Assert.NotEmpty(lostFrames);
+
+        // The header's magic and the footer's: the segment cannot be read at all.
+        bytes.AsSpan(0, 8).Fill(0xEE);
+        bytes.AsSpan(bytes.Length - 8).Fill(0xEE);
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var options = new CompactionOptions { WorkDirectory = kit.WorkDirectory, TargetPartBytes = 1L << 30 };
+        var report = await new CompactionRunner(kit.Store, options).RunAsync(shard, CompactionTestKit.Window);
+        Assert.Equal(1, report.UnreadableSegments);
+        Assert.True(report.Segments > 1 && report.PointsOut > 0, $"segments {report.Segments}, points in {report.PointsIn}");
+
+        // Exactly the reference without every delivery that segment held.
+        foreach (var (_, frame) in lostFrames)
+        {
+            var index = kit.Frames.FindIndex(f => f.Frame.AsSpan().SequenceEqual(frame));
+            Assert.True(index >= 0);
+            kit.Frames.RemoveAt(index);
+        }
+
+        var reference = kit.Reference(shard, CompactionTestKit.Window);
+        var written = await kit.ReadAsync(report.Parts[0].Key);
+        Assert.True(reference.AsSpan().SequenceEqual(written));
+    }
+
     /// <summary>Every point of an S-file: (org, metric, context, timestamp) to its value bits.</summary>
     private static Dictionary<(uint, ulong, ulong, long), ulong> Points(byte[] file)
     {
