@@ -75,11 +75,12 @@ public sealed class CompactionRunner
         {
             CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
             _logger.LogInformation("{Job}: the manifest already names these {Count} inputs; nothing to do", job, job.Inputs.Count);
-            RecordStoreCalls(calls.Snapshot());
+            var skippedCalls = calls.Snapshot();
+            RecordStoreCalls(skippedCalls);
             return new CompactionReport
             {
                 Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Skipped = true, Segments = job.Inputs.Count, Manifest = manifestKey,
-                StoreCalls = calls.Snapshot(),
+                StoreCalls = skippedCalls,
             };
         }
 

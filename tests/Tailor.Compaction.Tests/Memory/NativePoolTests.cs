@@ -219,14 +219,7 @@ public class NativePoolJobTests
     {
         await using var kit = await CompactionTestKit.CreateAsync(points: 1_500_000, series: 4000, sharedShards: 1);
         var shard = ShardName.Shared(0);
-        var runner = new CompactionRunner(kit.Store, new CompactionOptions
-        {
-            WorkDirectory = kit.WorkDirectory,
-            Parallelism = 2,
-            MemoryBudgetBytes = 48L << 20,
-            Force = true,
-        });
-        NativePool.Shared.Release();
+        var runner = FreshPoolRunner(kit, 48L << 20);
 
         var fresh = new long[2];
         var hashes = new string[2];
@@ -256,14 +249,7 @@ public class NativePoolJobTests
         // through every block size up to its last, and the job asked the system for 1.59 times the memory
         // it ever had in use (1.32 with the columns sized; the runs, tables and merge still grow).
         await using var kit = await CompactionTestKit.CreateAsync(points: 1_500_000, series: 4000, sharedShards: 1);
-        var runner = new CompactionRunner(kit.Store, new CompactionOptions
-        {
-            WorkDirectory = kit.WorkDirectory,
-            Parallelism = 2,
-            MemoryBudgetBytes = 1L << 30,
-            Force = true,
-        });
-        NativePool.Shared.Release();
+        var runner = FreshPoolRunner(kit, 1L << 30);
         var before = NativePool.Shared.FreshBytes;
         var report = await runner.RunAsync(ShardName.Shared(0), CompactionTestKit.Window);
         var fresh = NativePool.Shared.FreshBytes - before;
@@ -273,5 +259,19 @@ public class NativePoolJobTests
         Assert.True(fresh <= peak * 29 / 20, $"the job asked for {fresh:N0} fresh bytes with at most {peak:N0} in use");
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(kit.Reference(ShardName.Shared(0), CompactionTestKit.Window))),
             Convert.ToHexStringLower(SHA256.HashData(await kit.ReadAsync(report.Parts.Single().Key))));
+    }
+
+    /// <summary>A two-thread runner over the kit with this budget, after the shared pool let go of every idle block.</summary>
+    private static CompactionRunner FreshPoolRunner(CompactionTestKit kit, long memoryBudgetBytes)
+    {
+        var runner = new CompactionRunner(kit.Store, new CompactionOptions
+        {
+            WorkDirectory = kit.WorkDirectory,
+            Parallelism = 2,
+            MemoryBudgetBytes = memoryBudgetBytes,
+            Force = true,
+        });
+        NativePool.Shared.Release();
+        return runner;
     }
 }
