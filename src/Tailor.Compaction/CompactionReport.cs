@@ -100,8 +100,9 @@ public sealed record CompactionReport
     /// <summary>
     /// Object store calls by operation from the manifest check to the manifest and the clean-up of older
     /// parts, planning included when the runner planned the job. A local store's segments are read as
-    /// files in place, not through store calls. Counted from the process-wide <c>Tailor.Storage</c>
-    /// meter: calls other work in the process makes meanwhile count too.
+    /// files in place, not through store calls. Counted from the <c>Tailor.Storage</c> meter's requests
+    /// (attempts, retries included) made in the job's own asynchronous flow, so jobs running side by side
+    /// in one process do not count each other's calls.
     /// </summary>
     [JsonPropertyName("store_calls")] public IReadOnlyDictionary<string, long> StoreCalls { get; init; } = new Dictionary<string, long>();
 

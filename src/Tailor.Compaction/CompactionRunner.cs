@@ -303,35 +303,24 @@ public sealed class CompactionRunner
     }
 }
 
-/// <summary>Counts object store calls by operation while it lives (from the <c>Tailor.Storage</c> meter).</summary>
+/// <summary>
+/// Counts the object store calls of one job by operation, from the <c>Tailor.Storage</c> meter: a
+/// call counts when it is made in the job's asynchronous flow (the tasks and threads the job starts
+/// inherit it), so jobs running side by side in one process, or other work there, never count each
+/// other's calls. Counters nest: the innermost one alive in a flow counts.
+/// </summary>
 internal sealed class StoreCallCounter : IDisposable
 {
-    private readonly MeterListener _listener = new();
+    private static readonly AsyncLocal<StoreCallCounter?> Current = new();
+    private static readonly MeterListener Listener = StartListener();
     private readonly Dictionary<string, long> _calls = [];
+    private readonly StoreCallCounter? _outer;
 
     public StoreCallCounter()
     {
-        _listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == ObjectStoreMetrics.MeterName && instrument.Name == ObjectStoreMetrics.RequestsName)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "operation" && tag.Value?.ToString() is { } operation)
-                {
-                    lock (_calls)
-                    {
-                        _calls[operation] = _calls.GetValueOrDefault(operation) + value;
-                    }
-                }
-            }
-        });
-        _listener.Start();
+        _ = Listener;
+        _outer = Current.Value;
+        Current.Value = this;
     }
 
     public IReadOnlyDictionary<string, long> Snapshot()
@@ -342,5 +331,45 @@ internal sealed class StoreCallCounter : IDisposable
         }
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose()
+    {
+        if (Current.Value == this)
+        {
+            Current.Value = _outer;
+        }
+    }
+
+    private static MeterListener StartListener()
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == ObjectStoreMetrics.MeterName && instrument.Name == ObjectStoreMetrics.RequestsName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            if (Current.Value is not { } counter)
+            {
+                return;
+            }
+
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "operation" && tag.Value?.ToString() is { } operation)
+                {
+                    lock (counter._calls)
+                    {
+                        counter._calls[operation] = counter._calls.GetValueOrDefault(operation) + value;
+                    }
+                }
+            }
+        });
+        listener.Start();
+        return listener;
+    }
 }

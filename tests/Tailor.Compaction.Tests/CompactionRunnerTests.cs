@@ -100,4 +100,29 @@ public sealed class CompactionRunnerTests
         Assert.Contains(meter.Measurements, m => m.Instrument == "tailor.compaction.gc_pause" && m.Value == report.GcPauseSeconds);
         Assert.True(meter.Sum("tailor.compaction.points.out") >= report.PointsOut);
     }
+
+    [Fact]
+    public async Task Jobs_running_side_by_side_in_one_process_each_report_only_their_own_store_calls()
+    {
+        await using var first = await CompactionTestKit.CreateAsync(points: 100_000, sharedShards: 1);
+        await using var second = await CompactionTestKit.CreateAsync(points: 150_000, sharedShards: 1, seed: 5);
+        CompactionRunner Runner(CompactionTestKit kit) =>
+            new(kit.Store, new CompactionOptions { WorkDirectory = kit.WorkDirectory, MemoryBudgetBytes = 16L << 20, TargetPartBytes = 64 << 10, Force = true });
+        var shard = ShardName.Shared(0);
+
+        // Each job once so that a manifest exists (a first run makes fewer calls), then alone, then both at once.
+        await Runner(first).RunAsync(shard, CompactionTestKit.Window);
+        await Runner(second).RunAsync(shard, CompactionTestKit.Window);
+        var firstAlone = (await Runner(first).RunAsync(shard, CompactionTestKit.Window)).StoreCalls;
+        var secondAlone = (await Runner(second).RunAsync(shard, CompactionTestKit.Window)).StoreCalls;
+        var together = await Task.WhenAll(
+            Task.Run(() => Runner(first).RunAsync(shard, CompactionTestKit.Window)),
+            Task.Run(() => Runner(second).RunAsync(shard, CompactionTestKit.Window)));
+
+        static string Show(IReadOnlyDictionary<string, long> calls) => string.Join(", ", calls.OrderBy(c => c.Key).Select(c => $"{c.Key}={c.Value}"));
+        Assert.True(firstAlone.GetValueOrDefault("put") > 1, Show(firstAlone));
+        Assert.NotEqual(Show(firstAlone), Show(secondAlone));
+        Assert.Equal(Show(firstAlone), Show(together[0].StoreCalls));
+        Assert.Equal(Show(secondAlone), Show(together[1].StoreCalls));
+    }
 }
