@@ -172,6 +172,32 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         return found?.Partitions.Count;
     }
 
+    /// <summary>
+    /// Takes broker <paramref name="brokerId"/> (1 .. <see cref="EmbeddedKafkaClusterOptions.BrokerCount"/>)
+    /// down: its connections are closed and new ones refused, as when a broker process dies; or brings
+    /// it back up. For tests of what clients do while brokers are unreachable.
+    /// </summary>
+    /// <param name="brokerId">The broker's id, from 1.</param>
+    /// <param name="down"><see langword="true"/> to take it down, <see langword="false"/> to bring it back.</param>
+    /// <exception cref="NotSupportedException">The mock cluster's C API could not be bound (the message says why).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">No broker has that id.</exception>
+    public void SetBrokerDown(int brokerId, bool down = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_api is null)
+        {
+            throw new NotSupportedException($"Brokers cannot be taken down: {_noApiReason}.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokerId, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(brokerId, Brokers.Count);
+        var code = WithHandle(_ => (int)_api.SetBrokerDown(_mockCluster, brokerId, down));
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"The mock cluster refused to set broker {brokerId} {(down ? "down" : "up")}: {(ErrorCode)code}.");
+        }
+    }
+
     /// <summary>Stops the brokers. Clients still connected see the cluster go down.</summary>
     public void Dispose()
     {

@@ -23,6 +23,8 @@ internal sealed unsafe class MockClusterApi
     private readonly delegate* unmanaged<IntPtr, byte*, int, int, int> _topicCreate;
     private readonly delegate* unmanaged<IntPtr, int, void> _initialRebalanceDelay;
     private readonly delegate* unmanaged<IntPtr, IntPtr> _bootstraps;
+    private readonly delegate* unmanaged<IntPtr, int, int> _brokerSetDown;
+    private readonly delegate* unmanaged<IntPtr, int, int> _brokerSetUp;
 
     private MockClusterApi(IntPtr library)
     {
@@ -30,6 +32,8 @@ internal sealed unsafe class MockClusterApi
         _topicCreate = (delegate* unmanaged<IntPtr, byte*, int, int, int>)NativeLibrary.GetExport(library, "rd_kafka_mock_topic_create");
         _initialRebalanceDelay = (delegate* unmanaged<IntPtr, int, void>)NativeLibrary.GetExport(library, "rd_kafka_mock_group_initial_rebalance_delay_ms");
         _bootstraps = (delegate* unmanaged<IntPtr, IntPtr>)NativeLibrary.GetExport(library, "rd_kafka_mock_cluster_bootstraps");
+        _brokerSetDown = (delegate* unmanaged<IntPtr, int, int>)NativeLibrary.GetExport(library, "rd_kafka_mock_broker_set_down");
+        _brokerSetUp = (delegate* unmanaged<IntPtr, int, int>)NativeLibrary.GetExport(library, "rd_kafka_mock_broker_set_up");
     }
 
     /// <summary>
@@ -84,6 +88,9 @@ internal sealed unsafe class MockClusterApi
             return (ErrorCode)_topicCreate(cluster, p, partitions, replicationFactor);
         }
     }
+
+    /// <summary>Disconnects broker <paramref name="brokerId"/> and refuses new connections to it (or lets them in again); returns librdkafka's error code.</summary>
+    public ErrorCode SetBrokerDown(IntPtr cluster, int brokerId, bool down) => (ErrorCode)(down ? _brokerSetDown(cluster, brokerId) : _brokerSetUp(cluster, brokerId));
 
     /// <summary>Sets the delay an empty group waits for more members before its first assignment.</summary>
     public void SetInitialRebalanceDelay(IntPtr cluster, int milliseconds) => _initialRebalanceDelay(cluster, milliseconds);

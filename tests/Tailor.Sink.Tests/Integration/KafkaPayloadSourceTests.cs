@@ -94,15 +94,65 @@ public sealed class KafkaPayloadSourceTests(KafkaClusterFixture kafka, ITestOutp
         }
     }
 
+    /// <summary>
+    /// librdkafka's close has hung for some users with brokers gone; on this version the revocation's
+    /// commit fails once the coordinator has been missing for the session timeout, and the close
+    /// returns: a host stopping during a Kafka outage stops, and the uncommitted records are read
+    /// again by the next owner.
+    /// </summary>
+    [Fact]
+    public async Task Close_with_every_broker_down_returns_within_the_session_timeout_and_the_revocation_commit_is_refused()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(new EmbeddedKafkaClusterOptions { BrokerCount = 1 });
+        await cluster.EnsureTopicAsync("down", 2);
+        using (var producer = new Confluent.Kafka.ProducerBuilder<byte[], byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await producer.ProduceAsync(new Confluent.Kafka.TopicPartition("down", i % 2), new Confluent.Kafka.Message<byte[], byte[]> { Key = [1, 0, 0, 0], Value = [1] });
+            }
+        }
+
+        using var logs = new TestOutputLogs(output);
+        var options = new KafkaPayloadSourceOptions
+        {
+            BootstrapServers = cluster.BootstrapServers, Topics = ["down"], GroupId = "down-group",
+            SessionTimeout = TimeSpan.FromSeconds(6), HeartbeatInterval = TimeSpan.FromSeconds(1), FetchWaitMax = TimeSpan.FromMilliseconds(100), ConnectTimeout = TimeSpan.FromSeconds(10),
+        };
+        using var source = new KafkaPayloadSource(options, logs.CreateLogger<KafkaPayloadSource>());
+        var received = new List<SourceMessage>();
+        bool? committed = null;
+        var listener = new Listener { OnRevokingAction = _ => committed = source.Commit([.. received.Select(m => new SourceOffset(m.Partition, m.Offset + 1))]) };
+        source.Start(listener);
+        var watch = Stopwatch.StartNew();
+        while (received.Count < 10 && watch.Elapsed < IntegrationSettings.Timeout)
+        {
+            if (source.TryReceive(TimeSpan.FromMilliseconds(100), out var message, CancellationToken.None))
+            {
+                received.Add(message);
+            }
+        }
+
+        Assert.Equal(10, received.Count);
+        cluster.SetBrokerDown(1);
+        await Task.Delay(500);
+        var closing = Stopwatch.StartNew();
+        var close = Task.Run(source.Close);
+        var finished = await Task.WhenAny(close, Task.Delay(options.SessionTimeout + TimeSpan.FromSeconds(20))) == close;
+        output.WriteLine($"close finished: {finished} after {closing.Elapsed}");
+        Assert.True(finished, $"Close did not return within {options.SessionTimeout + TimeSpan.FromSeconds(20)} with the broker down");
+        Assert.False(committed, "the revocation's commit cannot reach a coordinator");
+    }
+
     private sealed class Listener : IPayloadSourceListener
     {
         public Action<IReadOnlyList<SourcePartition>>? OnAssignedAction { get; init; }
 
         public void OnAssigned(IReadOnlyList<SourcePartition> partitions) => OnAssignedAction?.Invoke(partitions);
 
-        public void OnRevoking(IReadOnlyList<SourcePartition> partitions)
-        {
-        }
+        public Action<IReadOnlyList<SourcePartition>>? OnRevokingAction { get; init; }
+
+        public void OnRevoking(IReadOnlyList<SourcePartition> partitions) => OnRevokingAction?.Invoke(partitions);
 
         public void OnLost(IReadOnlyList<SourcePartition> partitions)
         {

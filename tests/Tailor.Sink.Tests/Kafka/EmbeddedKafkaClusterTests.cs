@@ -30,6 +30,26 @@ public sealed class EmbeddedKafkaClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_broker_taken_down_refuses_connections_until_it_is_brought_back()
+    {
+        using var cluster = EmbeddedKafkaCluster.Start(new EmbeddedKafkaClusterOptions { BrokerCount = 1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => cluster.SetBrokerDown(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => cluster.SetBrokerDown(2));
+
+        cluster.SetBrokerDown(1);
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            Assert.Throws<KafkaException>(() => admin.GetMetadata(TimeSpan.FromSeconds(2)));
+        }
+
+        cluster.SetBrokerDown(1, down: false);
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            Assert.Equal([1], admin.GetMetadata(Timeout).Brokers.Select(b => b.BrokerId));
+        }
+    }
+
+    [Fact]
     public async Task EnsureTopicAsync_creates_topics_with_the_requested_partition_count()
     {
         using var cluster = EmbeddedKafkaCluster.Start();
