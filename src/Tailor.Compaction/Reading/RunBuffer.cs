@@ -13,6 +13,7 @@ internal struct Run
     public long FirstTimestamp;
     public long LastTimestamp;
     public bool Sorted;     // strictly increasing timestamps
+    public bool Regular;    // one point, or timestamps stepping by one positive interval (SpillFile.IsRegular)
 }
 
 /// <summary>

@@ -181,14 +181,28 @@ internal sealed class SeriesReader : IDisposable
             var start = Buffer.Timestamps.Count;
             var ts = Buffer.Timestamps.Reserve(n);
             var values = Buffer.Values.Reserve(n);
-            if (!series.TryDecodeTimestamps(ts))
+            if (!series.TryDecodeTimestamps(ts, out var regular))
             {
                 return Rollback(runsBefore, pointsBefore);
             }
 
             series.DecodeValues(values);
             points += n;
-            var kept = Filter(ts, values, out var sorted, out var first, out var last);
+            int kept;
+            bool sorted;
+            long first, last;
+            if (regular && EvenlyInside(ts, out first, out last))
+            {
+                // Nearly every entry: evenly spaced and inside the window, nothing to filter or check.
+                kept = n;
+                sorted = true;
+            }
+            else
+            {
+                kept = Filter(ts, values, out sorted, out first, out last);
+                regular = Spill.SpillFile.IsRegular(ts[..kept]);
+            }
+
             outside += n - kept;
             if (kept == 0)
             {
@@ -209,7 +223,7 @@ internal sealed class SeriesReader : IDisposable
             Buffer.Timestamps.Count += kept;
             Buffer.Values.Count += kept;
             Table[id].Points += kept;
-            Buffer.Runs.Add(new Run { Series = id, Count = kept, Start = start, Intake = intake, FirstTimestamp = first, LastTimestamp = last, Sorted = sorted });
+            Buffer.Runs.Add(new Run { Series = id, Count = kept, Start = start, Intake = intake, FirstTimestamp = first, LastTimestamp = last, Sorted = sorted, Regular = regular });
         }
 
         if (payload.Status != PayloadStatus.Ok)
@@ -236,6 +250,28 @@ internal sealed class SeriesReader : IDisposable
         Buffer.Timestamps.Count = points;
         Buffer.Values.Count = points;
         return false;
+    }
+
+    /// <summary>
+    /// For timestamps that step evenly upwards (<see cref="PayloadSeries.TryDecodeTimestamps(Span{long}, out bool)"/>):
+    /// whether all lie inside the window, which the ends decide when no step wrapped past
+    /// <see cref="long.MaxValue"/> (then the last is above the first: the steps sum to under 2^63, so a
+    /// wrap would have put the last below). What <see cref="Filter"/> would report, without the walk.
+    /// </summary>
+    private bool EvenlyInside(ReadOnlySpan<long> ts, out long first, out long last)
+    {
+        first = ts[0];
+        last = ts[^1];
+        if (ts.Length > 1)
+        {
+            var high = Math.BigMul((ulong)(ts.Length - 1), (ulong)(ts[1] - ts[0]), out var span);
+            if (high != 0 || span > long.MaxValue || last <= first)
+            {
+                return false;
+            }
+        }
+
+        return first >= _windowStart && last < _windowEnd;
     }
 
     /// <summary>Keeps the points inside the window in place; reports order and range of what is kept.</summary>

@@ -121,7 +121,7 @@ internal static unsafe class SpillFile
                     Prefetch(buffer, table, runs, order, i);
                     ref var run = ref runs[order[i]];
                     var timestamps = new ReadOnlySpan<long>(buffer.Timestamps.Pointer + run.Start, run.Count);
-                    var regular = IsRegular(timestamps);
+                    var regular = run.Regular;
                     var header = file.GetSpan(RunHeaderLength);
                     BinaryPrimitives.WriteInt64LittleEndian(header, run.Intake);
                     BinaryPrimitives.WriteInt64LittleEndian(header[8..], run.FirstTimestamp);

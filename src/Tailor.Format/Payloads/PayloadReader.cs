@@ -271,6 +271,84 @@ public readonly ref struct PayloadSeries
         return p == src.Length;
     }
 
+    /// <summary>
+    /// Decodes the timestamps into <paramref name="destination"/> (at least <see cref="PointCount"/> long)
+    /// and says whether they step by one positive interval: one point, or a positive first difference
+    /// and every delta-of-delta zero (differences compared as the wrapping subtraction gives them).
+    /// </summary>
+    /// <param name="destination">Where the timestamps go.</param>
+    /// <param name="regular">Whether the timestamps step evenly upwards; meaningful when the call returns true.</param>
+    /// <returns>False when the encoding is malformed (a varint runs past the entry or bytes are left over).</returns>
+    public bool TryDecodeTimestamps(Span<long> destination, out bool regular)
+    {
+        var n = PointCount;
+        if (destination.Length < n)
+        {
+            ThrowDestinationTooShort();
+        }
+
+        regular = n == 1;
+        var src = _timestamps;
+        var p = 0;
+        if (n == 0)
+        {
+            return p == src.Length;
+        }
+
+        ref var dst = ref MemoryMarshal.GetReference(destination);
+        if (!TryReadRaw(src, ref p, out var raw))
+        {
+            return false;
+        }
+
+        var previous = VarInt.UnZigZag(raw);
+        dst = previous;
+        if (n == 1)
+        {
+            return p == src.Length;
+        }
+
+        if (!TryReadRaw(src, ref p, out raw))
+        {
+            return false;
+        }
+
+        var step = VarInt.UnZigZag(raw);
+        var delta = step;
+        previous = unchecked(previous + delta);
+        Unsafe.Add(ref dst, 1) = previous;
+
+        // The later deltas-of-delta: all zero exactly when every difference equals the first.
+        ulong later = 0;
+        for (var i = 2; i < n; i++)
+        {
+            if (!TryReadRaw(src, ref p, out raw))
+            {
+                return false;
+            }
+
+            later |= raw;
+            delta = unchecked(delta + VarInt.UnZigZag(raw));
+            previous = unchecked(previous + delta);
+            Unsafe.Add(ref dst, i) = previous;
+        }
+
+        regular = step > 0 && later == 0;
+        return p == src.Length;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadRaw(ReadOnlySpan<byte> src, ref int p, out ulong raw)
+    {
+        if ((uint)p < (uint)src.Length && src[p] < 0x80)
+        {
+            raw = src[p++];
+            return true;
+        }
+
+        return VarInt.TryRead(src, ref p, out raw);
+    }
+
     /// <summary>Walks the timestamps without storing them and returns their range.</summary>
     /// <returns>False when the encoding is malformed.</returns>
     public bool TryGetTimeRange(out long min, out long max)

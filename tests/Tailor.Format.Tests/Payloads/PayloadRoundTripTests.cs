@@ -26,6 +26,65 @@ public sealed class PayloadRoundTripTests
         return TestPayloads.DecodeBody(TestPayloads.EncodeBody(writer, payload)).SameAs(payload);
     }
 
+    [Fact]
+    public void Decoding_timestamps_says_whether_they_step_evenly_upwards_as_a_plain_model_does()
+    {
+        var random = new Random(20261127);
+        long[][] edges =
+        [
+            [], [5], [long.MinValue], [1, 2], [2, 1], [3, 3], [0, 10, 20, 30], [0, 10, 20, 31], [0, 10, 21, 30],
+            [long.MaxValue - 20, long.MaxValue - 10, long.MaxValue], [long.MaxValue - 10, long.MaxValue, long.MinValue + 9], // wraps: differences still equal
+            [0, long.MaxValue], [long.MinValue, 0, long.MinValue], [-30, -20, -10, 0, 10],
+        ];
+        var cases = new List<long[]>(edges);
+        for (var i = 0; i < 2000; i++)
+        {
+            var n = random.Next(1, 40);
+            var start = random.NextInt64(-1L << 40, 1L << 40);
+            var step = random.Next(4) switch { 0 => random.Next(1, 120), 1 => -random.Next(0, 120), 2 => 0, _ => random.NextInt64(1, long.MaxValue) };
+            var ts = new long[n];
+            for (var k = 0; k < n; k++)
+            {
+                ts[k] = unchecked(start + (k * step));
+            }
+
+            if (random.Next(3) == 0)
+            {
+                ts[random.Next(n)] += random.Next(-2, 3); // one jittered point (or none)
+            }
+
+            cases.Add(ts);
+        }
+
+        using var writer = new PayloadWriter();
+        foreach (var ts in cases)
+        {
+            var payload = new TestPayload(1, 2, [new TestSeries(3, 4, [], ts, new double[ts.Length])]);
+            var body = TestPayloads.EncodeBody(writer, payload);
+            Assert.Equal(PayloadStatus.Ok, PayloadReader.TryCreate(body, out var reader));
+            Assert.True(reader.TryReadSeries(out var series));
+            var plain = new long[ts.Length];
+            var flagged = new long[ts.Length];
+            Assert.True(series.TryDecodeTimestamps(plain));
+            Assert.True(series.TryDecodeTimestamps(flagged, out var regular));
+            Assert.Equal(ts, plain);
+            Assert.Equal(ts, flagged);
+            Assert.True(Model(ts) == regular, $"[{string.Join(", ", ts)}]: model {Model(ts)}, decoder {regular}");
+        }
+
+        // One point, or a positive first difference that every later difference equals (wrapping subtraction).
+        static bool Model(long[] ts)
+        {
+            if (ts.Length < 2)
+            {
+                return ts.Length == 1;
+            }
+
+            var step = unchecked(ts[1] - ts[0]);
+            return step > 0 && ts.Zip(ts.Skip(1), (a, b) => unchecked(b - a)).All(d => d == step);
+        }
+    }
+
     [Property(MaxTest = 200)]
     public bool Summary_counts_every_point_and_the_time_range(int seed)
     {
