@@ -33,16 +33,32 @@ public sealed unsafe class ZstdFrameDecompressor : IDisposable
     private const ulong ContentSizeError = unchecked(0UL - 2);
 
     private ZSTD_DCtx_s* _context;
+    private IntPtr _system;
 
-    /// <summary>Creates a decompressor with its own native context.</summary>
+    /// <summary>Creates a decompressor with its own native context (the system's zstd when it has one: see <see cref="UsesSystemLibrary"/>).</summary>
     public ZstdFrameDecompressor()
+        : this(useSystemLibrary: true)
+    {
+    }
+
+    /// <summary>Creates a decompressor that decodes through the managed port only, or the system's library as well when it has one.</summary>
+    internal ZstdFrameDecompressor(bool useSystemLibrary)
     {
         _context = Methods.ZSTD_createDCtx();
         if (_context == null)
         {
             throw new InsufficientExecutionStackException("zstd could not create a decompression context.");
         }
+
+        _system = useSystemLibrary ? SystemZstd.Create() : IntPtr.Zero;
     }
+
+    /// <summary>
+    /// Whether frames decode through the machine's own zstd library (<c>libzstd.so.1</c>, version 1.4
+    /// or later), which is faster than the managed port; false when it is missing or the AppContext
+    /// switch <c>Tailor.Format.DisableSystemZstd</c> is set. Valid frames decode to the same bytes either way.
+    /// </summary>
+    public bool UsesSystemLibrary => _system != IntPtr.Zero;
 
     /// <summary>Whether <paramref name="data"/> starts with the zstd frame magic number.</summary>
     public static bool StartsWithFrameMagic(ReadOnlySpan<byte> data) =>
@@ -114,13 +130,25 @@ public sealed unsafe class ZstdFrameDecompressor : IDisposable
                 return ZstdFrameStatus.TrailingBytes;
             }
 
-            result = Methods.ZSTD_decompressDCtx(_context, dst, (nuint)destination.Length, src, (nuint)frame.Length);
-        }
+            if (_system != IntPtr.Zero)
+            {
+                var produced = SystemZstd.Decompress(_system, dst, (nuint)destination.Length, src, (nuint)frame.Length);
+                if (produced < 0)
+                {
+                    return (ZSTD_ErrorCode)(-produced) == ZSTD_ErrorCode.ZSTD_error_dstSize_tooSmall ? ZstdFrameStatus.TooLarge : ZstdFrameStatus.Corrupt;
+                }
 
-        if (Methods.ZSTD_isError(result))
-        {
-            var code = Methods.ZSTD_getErrorCode(result);
-            return code == ZSTD_ErrorCode.ZSTD_error_dstSize_tooSmall ? ZstdFrameStatus.TooLarge : ZstdFrameStatus.Corrupt;
+                result = (nuint)produced;
+            }
+            else
+            {
+                result = Methods.ZSTD_decompressDCtx(_context, dst, (nuint)destination.Length, src, (nuint)frame.Length);
+                if (Methods.ZSTD_isError(result))
+                {
+                    var code = Methods.ZSTD_getErrorCode(result);
+                    return code == ZSTD_ErrorCode.ZSTD_error_dstSize_tooSmall ? ZstdFrameStatus.TooLarge : ZstdFrameStatus.Corrupt;
+                }
+            }
         }
 
         if (declared >= 0 && (long)result != declared)
@@ -141,6 +169,8 @@ public sealed unsafe class ZstdFrameDecompressor : IDisposable
             _context = null;
         }
 
+        SystemZstd.Free(_system);
+        _system = IntPtr.Zero;
         GC.SuppressFinalize(this);
     }
 
@@ -151,5 +181,7 @@ public sealed unsafe class ZstdFrameDecompressor : IDisposable
         {
             Methods.ZSTD_freeDCtx(_context);
         }
+
+        SystemZstd.Free(_system);
     }
 }
