@@ -1,5 +1,4 @@
 using Tailor.GameDays.Tests.Kit;
-using Tailor.Storage;
 using Tailor.Testing;
 using Xunit.Abstractions;
 
@@ -21,25 +20,15 @@ public sealed class KafkaOutageGameDay(KafkaClusterFixture kafka, ITestOutputHel
     public async Task Every_broker_down_past_the_session_timeout_then_back_the_workers_carry_on_and_lose_nothing()
     {
         var figures = new Figures(output, "8-kafka-outage");
-        using var root = new TempFolder("gameday-kafka-outage");
-        var workload = GameDayWorkload.Generate(seed: 808, points: 200_000);
-        string[] topics = [await kafka.CreateTopicAsync(4, "outage-a"), await kafka.CreateTopicAsync(4, "outage-b")];
-        var group = kafka.NewGroupId("outage");
-        var storePath = Path.Combine(root.Path, "store");
-        Directory.CreateDirectory(storePath);
-        await using var store = new LocalObjectStore(storePath);
-        var map = new ShardMap(8);
-        using var traffic = new KafkaTraffic(kafka, workload, topics, partitionsPerTopic: 4);
-        using var watch = new GroupWatch(kafka, group, traffic.Partitions);
-        var logs = new FiguresLogs(figures);
+        await using var scenario = await InProcessSinkScenario.CreateAsync(kafka, figures, "outage", seed: 808, points: 200_000);
+        var (workload, store, map, traffic, watch) = (scenario.Workload, scenario.Store, scenario.Map, scenario.Traffic, scenario.Watch);
         figures.Log($"workload: {workload.Frames.Count} payloads, {workload.Points} points; every broker down for {Outage.TotalSeconds} s");
 
-        var kafkaOptions = InProcessSinkWorker.KafkaOptions(kafka.BootstrapServers, topics, group, TimeSpan.FromSeconds(30));
-        await using var first = new InProcessSinkWorker("w1", kafkaOptions, InProcessSinkWorker.EngineOptions(map, 16L << 20), store, figures.Clock, logs);
-        await using var second = new InProcessSinkWorker("w2", kafkaOptions, InProcessSinkWorker.EngineOptions(map, 16L << 20), store, figures.Clock, logs);
+        var kafkaOptions = InProcessSinkWorker.KafkaOptions(kafka.BootstrapServers, scenario.Topics, scenario.Group, TimeSpan.FromSeconds(30));
+        await using var first = new InProcessSinkWorker("w1", kafkaOptions, InProcessSinkWorker.EngineOptions(map, 16L << 20), store, figures.Clock, scenario.Logs);
+        await using var second = new InProcessSinkWorker("w2", kafkaOptions, InProcessSinkWorker.EngineOptions(map, 16L << 20), store, figures.Clock, scenario.Logs);
         InProcessSinkWorker[] workers = [first, second];
-        await Waiting.UntilAsync(() => workers.All(w => w.Owned.Count > 0) && workers.Sum(w => w.Owned.Count) == traffic.Partitions.Count,
-            GameDaySettings.Timeout, "both workers to own partitions", () => string.Join("\n", workers.Select(w => w.Describe())));
+        await InProcessSinkWorker.WaitForOwnersAsync(workers, traffic.Partitions.Count);
 
         // The first 40% of the traffic, then the brokers go while the last segments are still open.
         var half = workload.Frames.Count * 2 / 5;
@@ -66,7 +55,7 @@ public sealed class KafkaOutageGameDay(KafkaClusterFixture kafka, ITestOutputHel
 
         // The rest of the traffic once the cluster is back; every offset must end up committed.
         await traffic.RunAsync(watch, rate: 400, from: half);
-        await watch.WaitForCommitsAsync(traffic.Ends(), GameDaySettings.Timeout * 2, () => string.Join("\n", workers.Select(w => w.Describe())));
+        await watch.WaitForCommitsAsync(traffic.Ends(), GameDaySettings.Timeout * 2, () => InProcessSinkWorker.DescribeAll(workers));
         var drained = figures.Clock.Elapsed - upAt;
         var refused = workers.Sum(w => w.Count("commit-refused"));
         var lost = workers.Sum(w => w.Count("lost"));
@@ -76,15 +65,8 @@ public sealed class KafkaOutageGameDay(KafkaClusterFixture kafka, ITestOutputHel
             await worker.StopAsync();
         }
 
-        var audit = await SegmentAudit.ReadAsync(store);
-        var missing = audit.Missing(workload);
-        var compaction = await CompactionCheck.RunAsync(store, workload, map, Path.Combine(root.Path, "work"));
-        figures.Log($"segments: {audit.Segments} ({audit.Records} records), {missing.Count} payloads missing, {audit.Duplicates(workload)} duplicate copies");
-        figures.Log($"compaction: {compaction}");
-        foreach (var worker in workers)
-        {
-            figures.Log(worker.Describe());
-        }
+        var outcome = await scenario.OutcomeAsync();
+        figures.Log(InProcessSinkWorker.DescribeAll(workers));
 
         figures.Set("payloads", workload.Frames.Count);
         figures.Set("points", workload.Points);
@@ -95,17 +77,11 @@ public sealed class KafkaOutageGameDay(KafkaClusterFixture kafka, ITestOutputHel
         figures.Set("partitions_lost", lost);
         figures.Set("partitions_revoked", revoked);
         figures.Set("all_committed_after_recovery_s", drained);
-        figures.Set("segments", audit.Segments);
-        figures.Set("missing_payloads", missing.Count);
-        figures.Set("duplicate_copies", audit.Duplicates(workload));
-        figures.Set("compaction", compaction);
+        outcome.SetFigures(figures, workload);
         figures.Print();
 
         Assert.Equal(0, eventsBefore);
         Assert.True(refused + lost > 0, "the outage went unnoticed: no commit was refused and no partition lost");
-        Assert.Empty(audit.Unreadable);
-        Assert.Empty(missing);
-        Assert.Equal(0, audit.Unknown(workload));
-        CompactionCheck.AssertNothingLost(compaction);
+        outcome.AssertNothingLost(workload);
     }
 }

@@ -51,11 +51,10 @@ public sealed class SlowDownStoreGameDay(KafkaClusterFixture kafka, S3rverFixtur
         };
         try
         {
-            await Waiting.UntilAsync(() => workers.All(w => w.Owned.Count > 0) && workers.Sum(w => w.Owned.Count) == traffic.Partitions.Count,
-                GameDaySettings.Timeout, "both workers to own partitions", () => string.Join("\n", workers.Select(w => w.Describe())));
+            await InProcessSinkWorker.WaitForOwnersAsync(workers, traffic.Partitions.Count);
             await traffic.RunAsync(watch, rate: workload.Frames.Count / trafficSeconds);
             var producedAt = figures.Clock.Elapsed;
-            await watch.WaitForCommitsAsync(traffic.Ends(), GameDaySettings.Timeout * 2, () => string.Join("\n", workers.Select(w => w.Describe())));
+            await watch.WaitForCommitsAsync(traffic.Ends(), GameDaySettings.Timeout * 2, () => InProcessSinkWorker.DescribeAll(workers));
             var drained = figures.Clock.Elapsed - producedAt;
             foreach (var worker in workers)
             {

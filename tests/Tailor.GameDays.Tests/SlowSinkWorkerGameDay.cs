@@ -24,27 +24,17 @@ public sealed class SlowSinkWorkerGameDay(KafkaClusterFixture kafka, ITestOutput
     public async Task One_sink_worker_with_a_slow_store_pauses_itself_but_stays_in_the_group_which_keeps_up_and_loses_nothing()
     {
         var figures = new Figures(output, "2-slow-sink-worker");
-        using var root = new TempFolder("gameday-slow");
-        var workload = GameDayWorkload.Generate(seed: 202, points: 400_000);
-        string[] topics = [await kafka.CreateTopicAsync(4, "slow-a"), await kafka.CreateTopicAsync(4, "slow-b")];
-        var group = kafka.NewGroupId("slow");
-        var storePath = Path.Combine(root.Path, "store");
-        Directory.CreateDirectory(storePath);
-        await using var store = new LocalObjectStore(storePath);
+        await using var scenario = await InProcessSinkScenario.CreateAsync(kafka, figures, "slow", seed: 202, points: 400_000);
+        var (workload, store, map, traffic, watch, logs) = (scenario.Workload, scenario.Store, scenario.Map, scenario.Traffic, scenario.Watch, scenario.Logs);
         await using var slowStore = new FaultInjectingObjectStore(store, new FaultInjectionOptions { Latency = Latency, LatencyJitter = Jitter, Seed = 202 }, leaveInnerOpen: true);
-        var map = new ShardMap(8);
-        using var traffic = new KafkaTraffic(kafka, workload, topics, partitionsPerTopic: 4);
-        using var watch = new GroupWatch(kafka, group, traffic.Partitions);
-        var logs = new FiguresLogs(figures);
         figures.Log($"workload: {workload.Frames.Count} payloads, {workload.Points} points; the slow worker's store adds {Latency.TotalSeconds}–{(Latency + Jitter).TotalSeconds} s to every call");
 
-        var kafkaOptions = InProcessSinkWorker.KafkaOptions(kafka.BootstrapServers, topics, group, TimeSpan.FromSeconds(30));
+        var kafkaOptions = InProcessSinkWorker.KafkaOptions(kafka.BootstrapServers, scenario.Topics, scenario.Group, TimeSpan.FromSeconds(30));
         SinkOptions Engine() => InProcessSinkWorker.EngineOptions(map, 1L << 20);
         await using var fast = new InProcessSinkWorker("fast", kafkaOptions, Engine(), store, figures.Clock, logs);
         await using var slow = new InProcessSinkWorker("slow", kafkaOptions, Engine(), slowStore, figures.Clock, logs);
         InProcessSinkWorker[] workers = [fast, slow];
-        await Waiting.UntilAsync(() => workers.All(w => w.Owned.Count > 0) && workers.Sum(w => w.Owned.Count) == traffic.Partitions.Count,
-            GameDaySettings.Timeout, "both workers to own partitions", () => string.Join("\n", workers.Select(w => w.Describe())));
+        await InProcessSinkWorker.WaitForOwnersAsync(workers, traffic.Partitions.Count);
         var formedAt = figures.Clock.Elapsed;
         var rebalanceEventsAtStart = workers.Sum(w => w.Count("revoked") + w.Count("lost"));
         figures.Log($"group formed: fast owns {fast.Owned.Count}, slow owns {slow.Owned.Count} partitions");
@@ -75,7 +65,7 @@ public sealed class SlowSinkWorkerGameDay(KafkaClusterFixture kafka, ITestOutput
         var rate = 300.0;
         await traffic.RunAsync(watch, rate);
         var producedAt = figures.Clock.Elapsed;
-        await watch.WaitForCommitsAsync(traffic.Ends(), GameDaySettings.Timeout * 2, () => string.Join("\n", workers.Select(w => w.Describe())));
+        await watch.WaitForCommitsAsync(traffic.Ends(), GameDaySettings.Timeout * 2, () => InProcessSinkWorker.DescribeAll(workers));
         var drained = figures.Clock.Elapsed - producedAt;
         await sampling.CancelAsync();
         await sampler;
@@ -90,15 +80,8 @@ public sealed class SlowSinkWorkerGameDay(KafkaClusterFixture kafka, ITestOutput
             await worker.StopAsync();
         }
 
-        var audit = await SegmentAudit.ReadAsync(store);
-        var missing = audit.Missing(workload);
-        var compaction = await CompactionCheck.RunAsync(store, workload, map, Path.Combine(root.Path, "work"));
-        figures.Log($"segments: {audit.Segments} ({audit.Records} records), {missing.Count} payloads missing, {audit.Duplicates(workload)} duplicate copies");
-        figures.Log($"compaction: {compaction}");
-        foreach (var worker in workers)
-        {
-            figures.Log(worker.Describe());
-        }
+        var outcome = await scenario.OutcomeAsync();
+        figures.Log(InProcessSinkWorker.DescribeAll(workers));
 
         List<(TimeSpan At, long Fast, long Slow)> samples;
         lock (lagSamples)
@@ -130,19 +113,13 @@ public sealed class SlowSinkWorkerGameDay(KafkaClusterFixture kafka, ITestOutput
         figures.Set("peak_buffered_slow", slowStatus.PeakBufferedBytes);
         figures.Set("commits_fast", fast.Count("committed"));
         figures.Set("commits_slow", slow.Count("committed"));
-        figures.Set("segments", audit.Segments);
-        figures.Set("missing_payloads", missing.Count);
-        figures.Set("duplicate_copies", audit.Duplicates(workload));
-        figures.Set("compaction", compaction);
+        outcome.SetFigures(figures, workload);
         figures.Print();
 
         Assert.Equal(0, rebalanceEventsAtStart);
         Assert.True(revocations == 0 && losses == 0, $"a rebalance storm: {revocations} revocations, {losses} losses. {string.Join("\n", workers.Select(w => w.Describe()))}");
         Assert.True(slow.Count("paused") > 0, "the slow worker never filled its buffer budget: the store was not slow enough to matter");
         Assert.True(slowStatus.Payloads > 0 && fastStatus.Payloads > 0);
-        Assert.Empty(audit.Unreadable);
-        Assert.Empty(missing);
-        Assert.Equal(0, audit.Unknown(workload));
-        CompactionCheck.AssertNothingLost(compaction);
+        outcome.AssertNothingLost(workload);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Tailor.Sink;
 using Tailor.Sink.Kafka;
 using Tailor.Storage;
+using Tailor.Testing;
 
 namespace Tailor.GameDays.Tests.Kit;
 
@@ -86,6 +87,14 @@ internal sealed class InProcessSinkWorker : IAsyncDisposable
     }
 
     public int Count(string kind) => Events.Count(e => e.Kind == kind);
+
+    /// <summary>Every worker's <see cref="Describe"/>, a line each.</summary>
+    public static string DescribeAll(IEnumerable<InProcessSinkWorker> workers) => string.Join("\n", workers.Select(w => w.Describe()));
+
+    /// <summary>Waits until every worker owns partitions and together they own all <paramref name="partitions"/>.</summary>
+    public static Task WaitForOwnersAsync(IReadOnlyList<InProcessSinkWorker> workers, int partitions) =>
+        Waiting.UntilAsync(() => workers.All(w => w.Owned.Count > 0) && workers.Sum(w => w.Owned.Count) == partitions,
+            GameDaySettings.Timeout, $"{workers.Count} workers to own the {partitions} partitions", () => DescribeAll(workers));
 
     public string Describe() =>
         $"{Name} owns [{string.Join(" ", Owned.Order())}] status {Engine.Status}; events: "
