@@ -230,46 +230,7 @@ public readonly ref struct PayloadSeries
 
     /// <summary>Decodes the timestamps into <paramref name="destination"/> (at least <see cref="PointCount"/> long).</summary>
     /// <returns>False when the encoding is malformed (a varint runs past the entry or bytes are left over).</returns>
-    public bool TryDecodeTimestamps(Span<long> destination)
-    {
-        var n = PointCount;
-        if (destination.Length < n)
-        {
-            ThrowDestinationTooShort();
-        }
-
-        var src = _timestamps;
-        var p = 0;
-        long previous = 0;
-        long delta = 0;
-        ref var dst = ref MemoryMarshal.GetReference(destination);
-        for (var i = 0; i < n; i++)
-        {
-            ulong raw;
-            if ((uint)p < (uint)src.Length && src[p] < 0x80)
-            {
-                raw = src[p++];
-            }
-            else if (!VarInt.TryRead(src, ref p, out raw))
-            {
-                return false;
-            }
-
-            if (i == 0)
-            {
-                previous = VarInt.UnZigZag(raw);
-            }
-            else
-            {
-                delta = unchecked(delta + VarInt.UnZigZag(raw));
-                previous = unchecked(previous + delta);
-            }
-
-            Unsafe.Add(ref dst, i) = previous;
-        }
-
-        return p == src.Length;
-    }
+    public bool TryDecodeTimestamps(Span<long> destination) => TryDecodeTimestamps(destination, out _);
 
     /// <summary>
     /// Decodes the timestamps into <paramref name="destination"/> (at least <see cref="PointCount"/> long)

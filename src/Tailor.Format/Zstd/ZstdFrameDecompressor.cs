@@ -41,16 +41,20 @@ public sealed unsafe class ZstdFrameDecompressor : IDisposable
     {
     }
 
-    /// <summary>Creates a decompressor that decodes through the managed port only, or the system's library as well when it has one.</summary>
+    /// <summary>Creates a decompressor that decodes through the managed port only, or through the system's library when it has one.</summary>
     internal ZstdFrameDecompressor(bool useSystemLibrary)
     {
+        _system = useSystemLibrary ? SystemZstd.Create() : IntPtr.Zero;
+        if (_system != IntPtr.Zero)
+        {
+            return;
+        }
+
         _context = Methods.ZSTD_createDCtx();
         if (_context == null)
         {
             throw new InsufficientExecutionStackException("zstd could not create a decompression context.");
         }
-
-        _system = useSystemLibrary ? SystemZstd.Create() : IntPtr.Zero;
     }
 
     /// <summary>
@@ -102,7 +106,7 @@ public sealed unsafe class ZstdFrameDecompressor : IDisposable
     /// <returns><see cref="ZstdFrameStatus.Ok"/> or the kind of damage found. Never throws on bad data.</returns>
     public ZstdFrameStatus Decompress(ReadOnlySpan<byte> frame, Span<byte> destination, out int written)
     {
-        ObjectDisposedException.ThrowIf(_context == null, this);
+        ObjectDisposedException.ThrowIf(_context == null && _system == IntPtr.Zero, this);
         written = 0;
         var status = TryGetContentSize(frame, out var declared);
         if (status != ZstdFrameStatus.Ok)
