@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tailor.Format.Encoding;
 
 namespace Tailor.Format.Codecs;
@@ -66,6 +68,18 @@ internal readonly struct ExactDivisor
     /// <summary>x / divisor for a signed x the divisor divides.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Divide(long x) => unchecked((long)((ulong)(x >> _shift) * _inverse));
+
+    /// <summary><see cref="Divide(ulong)"/> lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<ulong> Divide(Vector512<ulong> x) => Vector512.ShiftRightLogical(x, _shift) * Vector512.Create(_inverse);
+
+    /// <summary><see cref="Divide(long)"/> lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<long> Divide(Vector512<long> x) => (Vector512.ShiftRightArithmetic(x, _shift).AsUInt64() * Vector512.Create(_inverse)).AsInt64();
+
+    /// <summary><see cref="VarInt.ZigZag"/> lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> ZigZag(Vector512<long> x) => (Vector512.ShiftLeft(x, 1) ^ Vector512.ShiftRightArithmetic(x, 63)).AsUInt64();
 }
 
 /// <summary>
@@ -79,9 +93,28 @@ internal static class IntegerColumn
     private const byte FlagExceptions = 2;
     private const int SampleSize = 15;
 
+    /// <summary>
+    /// Whether this processor counts widths eight values at a time (<see cref="Plan(ReadOnlySpan{long}, bool)"/>):
+    /// it needs AVX-512 with its leading-zero count (CD) and byte compares (BW).
+    /// </summary>
+    public static bool VectorWidthsSupported => Avx512CD.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported;
+
     /// <summary>Chooses the cheapest layout for <paramref name="values"/> (at least one value).</summary>
-    public static ColumnPlan Plan(ReadOnlySpan<long> values)
+    public static ColumnPlan Plan(ReadOnlySpan<long> values) => Plan(values, VectorWidthsSupported);
+
+    /// <summary>
+    /// Chooses the cheapest layout for <paramref name="values"/> (at least one value), counting the
+    /// widths eight values at a time when <paramref name="vectorWidths"/> is set (only where
+    /// <see cref="VectorWidthsSupported"/>) or value by value otherwise; both count the same, so the plan
+    /// is the same.
+    /// </summary>
+    internal static ColumnPlan Plan(ReadOnlySpan<long> values, bool vectorWidths)
     {
+        if (vectorWidths && !VectorWidthsSupported)
+        {
+            throw new PlatformNotSupportedException("Counting widths eight at a time needs AVX-512 (CD, BW and DQ).");
+        }
+
         int m = values.Length;
         var (min, max) = MinMax(values);
 
@@ -112,29 +145,47 @@ internal static class IntegerColumn
         }
 
         var exact = divisor > 1 ? new ExactDivisor(divisor) : default;
-        Span<int> histogram = stackalloc int[65];
-        Span<int> partial = stackalloc int[4 * HistogramStride];
-
-        // Candidate A: unsigned offsets from the minimum.
         var best = new ColumnPlan { Reference = min, Divisor = divisor, Exact = exact, ZigZag = false };
-        WidthHistogram(values, best, histogram, partial);
-        ChooseWidth(histogram, m, ref best);
-
-        // Candidate B: zigzag offsets from a sampled median, which keeps rare low outliers (a counter
-        // reset, a clock step back) out of the width.
-        long median = SampleMedian(values);
-        if (median != min)
+        var candidate = new ColumnPlan { Reference = SampleMedian(values), Divisor = divisor, Exact = exact, ZigZag = true };
+        if (vectorWidths)
         {
-            var candidate = new ColumnPlan { Reference = median, Divisor = divisor, Exact = exact, ZigZag = true };
-            WidthHistogram(values, candidate, histogram, partial);
-            ChooseWidth(histogram, m, ref candidate);
-            if (candidate.MaxBytes < best.MaxBytes)
+            byte[]? rented = null;
+            Span<byte> zeros = m <= StackWidths ? stackalloc byte[StackWidths] : (rented = ArrayPool<byte>.Shared.Rent(m));
+            try
             {
-                best = candidate;
+                ChooseWidth(new WidthCounts(values, best, zeros[..m]), m, ref best);
+                if (candidate.Reference != min)
+                {
+                    ChooseWidth(new WidthCounts(values, candidate, zeros[..m]), m, ref candidate);
+                }
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+        else
+        {
+            Span<int> histogram = stackalloc int[65];
+            Span<int> partial = stackalloc int[4 * HistogramStride];
+
+            // Candidate A: unsigned offsets from the minimum.
+            WidthHistogram(values, best, histogram, partial);
+            ChooseWidth(new WidthCounts(histogram), m, ref best);
+
+            // Candidate B: zigzag offsets from a sampled median, which keeps rare low outliers (a counter
+            // reset, a clock step back) out of the width.
+            if (candidate.Reference != min)
+            {
+                WidthHistogram(values, candidate, histogram, partial);
+                ChooseWidth(new WidthCounts(histogram), m, ref candidate);
             }
         }
 
-        return best;
+        return candidate.Reference != min && candidate.MaxBytes < best.MaxBytes ? candidate : best;
     }
 
     /// <summary>
@@ -385,13 +436,9 @@ internal static class IntegerColumn
     /// counts once for every 7 bits it is wider by), so every width costs O(1) instead of a pass over
     /// the histogram.
     /// </remarks>
-    private static void ChooseWidth(ReadOnlySpan<int> histogram, int m, ref ColumnPlan plan)
+    private static void ChooseWidth(WidthCounts counts, int m, ref ColumnPlan plan)
     {
-        int top = 64;
-        while (top > 0 && histogram[top] == 0)
-        {
-            top--;
-        }
+        int top = counts.Top;
 
         // An exception's position gap is at most m, so VarInt.GetLength(m) bounds its varint.
         int gapBytes = VarInt.GetLength((ulong)m);
@@ -405,7 +452,7 @@ internal static class IntegerColumn
         {
             // Every value wider than w is an exception costing at least gapBytes + 1; that count only
             // grows as w shrinks, so once it alone reaches the best total no narrower width can win.
-            above += histogram[w + 1];
+            above += counts.Count(w + 1);
             if ((long)above * (gapBytes + 1) >= bestBytes)
             {
                 break;
@@ -429,6 +476,122 @@ internal static class IntegerColumn
     }
 
     private const int HistogramStride = 68;
+
+    // Columns up to this many values count their widths in a buffer on the stack; longer ones rent one.
+    private const int StackWidths = 2048;
+
+    /// <summary>
+    /// How many of a candidate's mapped values have each bit width: a histogram of the 65 widths (value
+    /// by value), or each value's leading-zero count as a byte with the set of counts present (eight
+    /// values at a time), where a width's count is one pass of byte compares over the column, done only
+    /// for the widths <see cref="ChooseWidth"/> asks for and only when some value has that width.
+    /// </summary>
+    private readonly ref struct WidthCounts
+    {
+        private readonly ReadOnlySpan<int> _histogram;
+        private readonly ReadOnlySpan<byte> _zeros;
+        private readonly ulong _present;
+
+        /// <summary>Counts from a histogram of 65 bins.</summary>
+        public WidthCounts(ReadOnlySpan<int> histogram)
+        {
+            _histogram = histogram;
+            int top = 64;
+            while (top > 0 && histogram[top] == 0)
+            {
+                top--;
+            }
+
+            Top = top;
+        }
+
+        /// <summary>Counts the candidate's widths eight values at a time into <paramref name="zeros"/> (one byte per value).</summary>
+        public WidthCounts(ReadOnlySpan<long> values, in ColumnPlan plan, Span<byte> zeros)
+        {
+            var exact = plan.Exact;
+            long reference = plan.Reference;
+            _present = (plan.ZigZag, plan.Divisor > 1) switch
+            {
+                (false, false) => LeadingZeros(values, new Offset(reference), zeros),
+                (false, true) => LeadingZeros(values, new OffsetDivided(reference, exact), zeros),
+                (true, false) => LeadingZeros(values, new ZigZagOffset(reference), zeros),
+                (true, true) => LeadingZeros(values, new ZigZagOffsetDivided(reference, exact), zeros),
+            };
+            _zeros = zeros;
+
+            // Bit z of the set stands for width 64 - z (a zero value, width 0, sets none).
+            Top = _present == 0 ? 0 : 64 - BitOperations.TrailingZeroCount(_present);
+        }
+
+        /// <summary>The widest width any value has (0 when every value maps to zero).</summary>
+        public int Top { get; }
+
+        /// <summary>How many values have exactly <paramref name="width"/> bits (1 .. 64).</summary>
+        public int Count(int width)
+        {
+            if (!_histogram.IsEmpty)
+            {
+                return _histogram[width];
+            }
+
+            int zeros = 64 - width;
+            return ((_present >> zeros) & 1) == 0 ? 0 : CountBytes(_zeros, (byte)zeros);
+        }
+    }
+
+    /// <summary>
+    /// Writes the leading-zero count of every mapped value to <paramref name="zeros"/>, eight values at
+    /// a time, and returns the set of counts below 64 present (bit z for count z).
+    /// </summary>
+    private static ulong LeadingZeros<TMap>(ReadOnlySpan<long> values, TMap map, Span<byte> zeros)
+        where TMap : struct, IColumnMap
+    {
+        ref long x = ref MemoryMarshal.GetReference(values);
+        ref byte z = ref MemoryMarshal.GetReference(zeros);
+        int n = values.Length;
+        int i = 0;
+        var present = Vector512<ulong>.Zero;
+        var one = Vector512<ulong>.One;
+        for (; i + 8 <= n; i += 8)
+        {
+            var counts = Avx512CD.LeadingZeroCount(map.Map(Vector512.LoadUnsafe(ref x, (nuint)i)));
+
+            // A shift by 64 gives 0: zero values (count 64) set no bit.
+            present |= Avx512F.ShiftLeftLogicalVariable(one, counts);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref z, i), Avx512F.ConvertToVector128Byte(counts).AsUInt64().ToScalar());
+        }
+
+        ulong set = present[0] | present[1] | present[2] | present[3] | present[4] | present[5] | present[6] | present[7];
+        for (; i < n; i++)
+        {
+            int count = BitOperations.LeadingZeroCount(map.Map(Unsafe.Add(ref x, i)));
+            Unsafe.Add(ref z, i) = (byte)count;
+            set |= count < 64 ? 1UL << count : 0;
+        }
+
+        return set;
+    }
+
+    /// <summary>How many bytes of <paramref name="bytes"/> equal <paramref name="value"/>, 64 at a time.</summary>
+    private static int CountBytes(ReadOnlySpan<byte> bytes, byte value)
+    {
+        ref byte b = ref MemoryMarshal.GetReference(bytes);
+        int n = bytes.Length;
+        int i = 0;
+        int count = 0;
+        var target = Vector512.Create(value);
+        for (; i + 64 <= n; i += 64)
+        {
+            count += BitOperations.PopCount(Vector512.Equals(Vector512.LoadUnsafe(ref b, (nuint)i), target).ExtractMostSignificantBits());
+        }
+
+        for (; i < n; i++)
+        {
+            count += Unsafe.Add(ref b, i) == value ? 1 : 0;
+        }
+
+        return count;
+    }
 
     /// <summary>The minimum and maximum of <paramref name="values"/> (at least one), four lanes at a time.</summary>
     private static (long Min, long Max) MinMax(ReadOnlySpan<long> values)
@@ -627,6 +790,9 @@ internal interface IColumnMap
 {
     /// <summary>The mapped form of <paramref name="x"/>.</summary>
     ulong Map(long x);
+
+    /// <summary>The mapped forms of eight values at once, lane by lane the same as <see cref="Map(long)"/>.</summary>
+    Vector512<ulong> Map(Vector512<long> x);
 }
 
 /// <summary>Unsigned offset from the reference (the minimum).</summary>
@@ -634,6 +800,9 @@ internal readonly struct Offset(long reference) : IColumnMap
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Map(long x) => unchecked((ulong)(x - reference));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<ulong> Map(Vector512<long> x) => (x - Vector512.Create(reference)).AsUInt64();
 }
 
 /// <summary>Unsigned offset from the reference, divided by the common divisor.</summary>
@@ -641,6 +810,9 @@ internal readonly struct OffsetDivided(long reference, ExactDivisor divisor) : I
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Map(long x) => divisor.Divide(unchecked((ulong)(x - reference)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<ulong> Map(Vector512<long> x) => divisor.Divide((x - Vector512.Create(reference)).AsUInt64());
 }
 
 /// <summary>Signed offset from the reference (a median), zigzag-mapped.</summary>
@@ -648,6 +820,9 @@ internal readonly struct ZigZagOffset(long reference) : IColumnMap
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Map(long x) => VarInt.ZigZag(unchecked(x - reference));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<ulong> Map(Vector512<long> x) => ExactDivisor.ZigZag(x - Vector512.Create(reference));
 }
 
 /// <summary>Signed offset from the reference, divided by the common divisor, zigzag-mapped.</summary>
@@ -655,4 +830,7 @@ internal readonly struct ZigZagOffsetDivided(long reference, ExactDivisor diviso
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong Map(long x) => VarInt.ZigZag(divisor.Divide(unchecked(x - reference)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<ulong> Map(Vector512<long> x) => ExactDivisor.ZigZag(divisor.Divide(x - Vector512.Create(reference)));
 }

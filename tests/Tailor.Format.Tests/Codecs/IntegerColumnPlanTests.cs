@@ -21,11 +21,15 @@ public sealed class IntegerColumnPlanTests
             var values = Column(random, round);
             var plan = IntegerColumn.Plan(values);
             var model = Model(values);
-            Assert.True(
-                (model.Reference, model.Divisor, model.ZigZag, model.Width, model.ExceptionCount, model.MaxBytes)
-                == (plan.Reference, plan.Divisor, plan.ZigZag, plan.Width, plan.ExceptionCount, plan.MaxBytes),
-                $"round {round}, {values.Length} values: model {model.Width} bits, {model.ExceptionCount} exceptions, {model.MaxBytes} bytes, " +
-                $"plan {plan.Width} bits, {plan.ExceptionCount} exceptions, {plan.MaxBytes} bytes");
+            AssertSame(model, plan, $"round {round}, {values.Length} values");
+
+            // Both ways of counting widths choose the same plan: value by value everywhere, and eight at
+            // a time where the processor can (the way Plan counts on this machine when it can).
+            AssertSame(model, IntegerColumn.Plan(values, vectorWidths: false), $"round {round}, value by value");
+            if (IntegerColumn.VectorWidthsSupported)
+            {
+                AssertSame(model, IntegerColumn.Plan(values, vectorWidths: true), $"round {round}, eight at a time");
+            }
 
             // And the plan writes what it promised, and reads back.
             var buffer = new byte[plan.MaxBytes + (plan.ExceptionCount * 10) + 16];
@@ -75,9 +79,30 @@ public sealed class IntegerColumnPlanTests
         Assert.Throws<ArgumentException>(() => IntegerColumn.Differences(ReadOnlySpan<long>.Empty, new long[1]));
     }
 
+    [Fact]
+    public void Counting_widths_eight_at_a_time_needs_the_processor_for_it()
+    {
+        if (IntegerColumn.VectorWidthsSupported)
+        {
+            Assert.Equal(IntegerColumn.Plan([1, 5, 9], vectorWidths: false).MaxBytes, IntegerColumn.Plan([1, 5, 9], vectorWidths: true).MaxBytes);
+        }
+        else
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => IntegerColumn.Plan([1, 5, 9], vectorWidths: true));
+        }
+    }
+
+    private static void AssertSame(ColumnPlan model, ColumnPlan plan, string what) =>
+        Assert.True(
+            (model.Reference, model.Divisor, model.ZigZag, model.Width, model.ExceptionCount, model.MaxBytes)
+            == (plan.Reference, plan.Divisor, plan.ZigZag, plan.Width, plan.ExceptionCount, plan.MaxBytes),
+            $"{what}: model {model.Width} bits, {model.ExceptionCount} exceptions, {model.MaxBytes} bytes, " +
+            $"plan {plan.Width} bits, {plan.ExceptionCount} exceptions, {plan.MaxBytes} bytes");
+
     private static long[] Column(Random random, int round)
     {
-        var n = round % 7 == 0 ? random.Next(1, 8) : random.Next(8, 1200);
+        // Mostly series-sized columns; every 50th longer than the stack buffer of the vector count (2,048).
+        var n = round % 7 == 0 ? random.Next(1, 8) : round % 50 == 1 ? random.Next(2040, 9000) : random.Next(8, 1200);
         var values = new long[n];
         var shape = round % 6;
         var spread = 1L << random.Next(0, 40);
