@@ -311,29 +311,35 @@ public sealed class TailorCodec : ISeriesCodec
             double scale = Pow10[exponent];
             int firstGood = -1;
             long last = 0;
-            for (int i = 0; i < n; i++)
+            int i = 0;
+            while (i < n)
             {
-                double v = values[i];
-                double scaled = v * scale;
-                if (Math.Abs(scaled) < ScaledLimit)
+                // Eight values at a time with the scalar test's arithmetic lane by lane; a group with a value
+                // that is not decimal is done again value by value, which keeps the exceptions in order.
+                int end = Math.Min(n, i + 8);
+                if (Vector512.IsHardwareAccelerated && end - i == 8 && ScaleEight(values, i, scale, digits) == 0)
                 {
-                    long d = (long)Math.Round(scaled);
-                    if (BitConverter.DoubleToInt64Bits(d / scale) == BitConverter.DoubleToInt64Bits(v))
+                    last = digits[i + 7];
+                    firstGood = firstGood < 0 ? i : firstGood;
+                    i = end;
+                    continue;
+                }
+
+                for (; i < end; i++)
+                {
+                    if (TryScale(values[i], scale, out long d))
                     {
                         digits[i] = d;
                         last = d;
-                        if (firstGood < 0)
-                        {
-                            firstGood = i;
-                        }
-
-                        continue;
+                        firstGood = firstGood < 0 ? i : firstGood;
+                    }
+                    else
+                    {
+                        // Not decimal at this exponent: kept verbatim; the slot repeats its neighbour to stay cheap.
+                        digits[i] = last;
+                        positions[exceptionCount++] = i;
                     }
                 }
-
-                // Not decimal at this exponent: kept verbatim; the slot repeats its neighbour to stay cheap.
-                digits[i] = last;
-                positions[exceptionCount++] = i;
             }
 
             if (firstGood >= 0 && exceptionCount <= n / 2)
@@ -442,6 +448,46 @@ public sealed class TailorCodec : ISeriesCodec
                 position += 8;
             }
         }
+    }
+
+    /// <summary>Whether <paramref name="v"/> is exactly d / <paramref name="scale"/> for an integer d below 2^53 in magnitude, and d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool TryScale(double v, double scale, out long d)
+    {
+        double scaled = v * scale;
+        d = 0;
+        if (!(Math.Abs(scaled) < ScaledLimit))
+        {
+            return false;
+        }
+
+        d = (long)Math.Round(scaled);
+        return BitConverter.DoubleToInt64Bits(d / scale) == BitConverter.DoubleToInt64Bits(v);
+    }
+
+    /// <summary>
+    /// Scales values <paramref name="at"/> .. + 7 to decimal integers at once, writing them to the
+    /// same positions of <paramref name="digits"/>, and returns the lanes (bit i for value at + i) that are not exactly
+    /// d / scale: the scalar test lane by lane (|v·scale| below 2^53, rounded half to even, converted
+    /// to an integer and back, divided, compared bit for bit, so −0.0 is not decimal either way).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint ScaleEight(ReadOnlySpan<double> values, int at, double scale, Span<long> digits)
+    {
+        if (at < 0 || at > values.Length - 8 || at > digits.Length - 8)
+        {
+            throw new ArgumentOutOfRangeException(nameof(at), at, "Eight values and eight digits from here are needed.");
+        }
+
+        var v = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(values), (nuint)at);
+        var factor = Vector512.Create(scale);
+        var scaled = v * factor;
+        var d = Vector512.ConvertToInt64(Vector512.Round(scaled));
+        var back = Vector512.ConvertToDouble(d) / factor;
+        var good = Vector512.LessThan(Vector512.Abs(scaled), Vector512.Create(ScaledLimit)).AsInt64()
+            & Vector512.Equals(back.AsInt64(), v.AsInt64());
+        d.StoreUnsafe(ref MemoryMarshal.GetReference(digits), (nuint)at);
+        return (uint)(~good.ExtractMostSignificantBits() & 0xFF);
     }
 
     /// <summary>
@@ -713,35 +759,36 @@ public sealed class TailorCodec : ISeriesCodec
         numerator = 0;
         while (mask != 0)
         {
-            // Bit DenominatorWindow is the hint itself.
-            ulong below = mask & ((1ul << DenominatorWindow) - 1);
-            ulong above = mask & ~((1ul << DenominatorWindow) - 1);
-            int bit;
-            if (below == 0)
-            {
-                bit = BitOperations.TrailingZeroCount(above);
-            }
-            else if (above == 0)
-            {
-                bit = 63 - BitOperations.LeadingZeroCount(below);
-            }
-            else
-            {
-                int low = 63 - BitOperations.LeadingZeroCount(below);
-                int high = BitOperations.TrailingZeroCount(above);
-                bit = DenominatorWindow - low <= high - DenominatorWindow ? low : high;
-            }
-
-            long q = hint - DenominatorWindow + bit;
+            int offset = NearestOffset(mask);
+            long q = hint + offset;
             if (TryDenominator(value, scale, q, out numerator))
             {
                 return q;
             }
 
-            mask &= ~(1ul << bit);
+            mask &= ~(1ul << (DenominatorWindow + offset));
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Of the set bits i of a non-zero <paramref name="mask"/>, the offset i − 32 nearest zero, the
+    /// negative one on a tie.
+    /// </summary>
+    /// <remarks>
+    /// Which side of the hint the nearest candidate lies on is a coin toss from value to value, so the
+    /// choice is made without branches: below the hint (bits 0 .. 31) the nearest is the highest set bit,
+    /// at a distance of its leading-zero count plus one within the low half (33 when none); at or above
+    /// it (bits 32 .. 63) the lowest set bit, at its trailing-zero count within the high half (32 when none).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int NearestOffset(ulong mask)
+    {
+        // Bit DenominatorWindow is the hint itself.
+        int below = BitOperations.LeadingZeroCount((uint)mask) + 1;
+        int above = BitOperations.TrailingZeroCount((uint)(mask >> DenominatorWindow));
+        return below <= above ? -below : above;
     }
 
     /// <summary>
@@ -1048,13 +1095,29 @@ public sealed class TailorCodec : ISeriesCodec
     /// The exponent e for which most values are exactly d / 10^e: the largest minimal exponent among a
     /// sample of up to 32 values, or -1 when more than a quarter of the sample is not decimal at all.
     /// </summary>
-    private static int ChooseExponent(ReadOnlySpan<double> values, int limit)
+    internal static int ChooseExponent(ReadOnlySpan<double> values, int limit) => ChooseExponent(values, limit, Vector512.IsHardwareAccelerated);
+
+    /// <summary><see cref="ChooseExponent(ReadOnlySpan{double}, int)"/>, the sample's values eight at a time or one at a time.</summary>
+    internal static int ChooseExponent(ReadOnlySpan<double> values, int limit, bool eightAtATime)
     {
         int n = values.Length;
         int count = Math.Min(SampleSize, n);
         int failures = 0;
         int exponent = 0;
         var stride = new SampleStride(n, count);
+        if (eightAtATime)
+        {
+            // The sample side by side, the rest of the last eight zeros (decimal at 10^0, so they change nothing).
+            Span<double> sample = stackalloc double[SampleSize];
+            sample.Clear();
+            for (int j = 0; j < count; j++)
+            {
+                sample[j] = values[stride.Next()];
+            }
+
+            return ChooseExponentEight(sample[..((count + 7) & ~7)], count, limit);
+        }
+
         for (int j = 0; j < count; j++)
         {
             int e = MinimalExponent(values[stride.Next()], limit);
@@ -1071,6 +1134,49 @@ public sealed class TailorCodec : ISeriesCodec
             }
         }
 
+        return failures * 4 > count || failures == count ? -1 : exponent;
+    }
+
+    /// <summary>
+    /// <see cref="ChooseExponent(ReadOnlySpan{double}, int)"/> on a gathered sample (its first <paramref name="count"/> values, then
+    /// zeros to a multiple of eight), every value's minimal exponent found eight values at a time:
+    /// exponent after exponent, each value settles at the first that gives it back exactly (the scalar
+    /// test, lane by lane) or fails once it scales past 2^53.
+    /// </summary>
+    private static int ChooseExponentEight(ReadOnlySpan<double> sample, int count, int limit)
+    {
+        int groups = sample.Length / 8;
+        uint open = groups == 4 ? uint.MaxValue : (1u << (8 * groups)) - 1;
+        uint failed = 0;
+        int exponent = 0;
+        ref double origin = ref MemoryMarshal.GetReference(sample);
+        for (int e = 0; e <= limit && open != 0; e++)
+        {
+            var factor = Vector512.Create(Pow10[e]);
+            uint good = 0;
+            uint outside = 0;
+            for (int g = 0; g < groups; g++)
+            {
+                var v = Vector512.LoadUnsafe(ref origin, (nuint)(8 * g));
+                var scaled = v * factor;
+                var back = Vector512.ConvertToDouble(Vector512.ConvertToInt64(Vector512.Round(scaled))) / factor;
+                var inside = Vector512.LessThan(Vector512.Abs(scaled), Vector512.Create(ScaledLimit)).AsInt64();
+                good |= (uint)(inside & Vector512.Equals(back.AsInt64(), v.AsInt64())).ExtractMostSignificantBits() << (8 * g);
+                outside |= (uint)(~inside.ExtractMostSignificantBits() & 0xFF) << (8 * g);
+            }
+
+            if ((good & open) != 0)
+            {
+                exponent = e;
+            }
+
+            failed |= outside & ~good & open;
+            open &= ~(good | outside);
+        }
+
+        // Values still open at the last exponent are not decimal either.
+        failed |= open;
+        int failures = BitOperations.PopCount(failed);
         return failures * 4 > count || failures == count ? -1 : exponent;
     }
 

@@ -40,4 +40,24 @@ public sealed class NearIntegerMaskTests
 
         Assert.True(set > 1000, $"only {set} masks had a candidate: the inputs do not exercise the test");
     }
+
+    [Fact]
+    public void The_nearest_candidate_is_the_closest_set_bit_to_the_hint_and_the_lower_on_a_tie()
+    {
+        var random = new Random(20261128);
+        var masks = new List<ulong> { 1, 1UL << 63, 1UL << 32, 1UL << 31, (1UL << 31) | (1UL << 33), (1UL << 30) | (1UL << 34), ulong.MaxValue, 0x8000_0001_0000_0000 };
+        for (var i = 0; i < 20_000; i++)
+        {
+            // Sparse masks, as the near-integer test gives, and dense ones.
+            var mask = i % 2 == 0 ? (1UL << random.Next(64)) | (1UL << random.Next(64)) : (ulong)random.NextInt64() | (1UL << random.Next(64));
+            masks.Add(mask);
+        }
+
+        foreach (var mask in masks)
+        {
+            // The model: every set bit's distance from bit 32, the smallest, then the lower bit.
+            var expected = Enumerable.Range(0, 64).Where(b => ((mask >> b) & 1) != 0).Select(b => b - 32).OrderBy(Math.Abs).ThenBy(o => o).First();
+            Assert.Equal(expected, TailorCodec.NearestOffset(mask));
+        }
+    }
 }
