@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Tailor.Format.Encoding;
 
 namespace Tailor.Format.Payloads;
@@ -279,6 +280,17 @@ public readonly ref struct PayloadSeries
         previous = unchecked(previous + delta);
         Unsafe.Add(ref dst, 1) = previous;
 
+        // Most entries step evenly: their later deltas-of-delta are n - 2 zero bytes ending the column
+        // (a zero byte is the whole varint 0), and the timestamps are first + i·step, written a vector
+        // at a time without reading a varint each.
+        var rest = n - 2;
+        if (src.Length - p == rest && !src[p..].ContainsAnyExcept((byte)0))
+        {
+            Progression(destination[..n], destination[0], step);
+            regular = step > 0;
+            return true;
+        }
+
         // The later deltas-of-delta: all zero exactly when every difference equals the first.
         ulong later = 0;
         for (var i = 2; i < n; i++)
@@ -296,6 +308,29 @@ public readonly ref struct PayloadSeries
 
         regular = step > 0 && later == 0;
         return p == src.Length;
+    }
+
+    /// <summary>Fills <paramref name="destination"/> with first + i·step (wrapping), from index 2: 0 and 1 are already written.</summary>
+    private static void Progression(Span<long> destination, long first, long step)
+    {
+        var i = 2;
+        ref var dst = ref MemoryMarshal.GetReference(destination);
+        if (Vector256.IsHardwareAccelerated && destination.Length >= 6)
+        {
+            // Four at a time: lanes i .. i + 3 from the lanes four before them, plus four steps.
+            var lanes = Vector256.Create(first) + (Vector256.Create(0L, 1, 2, 3) * step) + Vector256.Create(unchecked(2 * step));
+            var four = Vector256.Create(unchecked(4 * step));
+            for (; i + 4 <= destination.Length; i += 4)
+            {
+                lanes.StoreUnsafe(ref dst, (nuint)i);
+                lanes += four;
+            }
+        }
+
+        for (; i < destination.Length; i++)
+        {
+            Unsafe.Add(ref dst, i) = unchecked(first + (i * step));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
