@@ -108,6 +108,7 @@ internal static class IntegerColumn
     /// <see cref="VectorWidthsSupported"/>) or value by value otherwise; both count the same, so the plan
     /// is the same.
     /// </summary>
+    [SkipLocalsInit] // the width buffer is written in full before it is read
     internal static ColumnPlan Plan(ReadOnlySpan<long> values, bool vectorWidths)
     {
         if (vectorWidths && !VectorWidthsSupported)
@@ -150,7 +151,7 @@ internal static class IntegerColumn
         if (vectorWidths)
         {
             byte[]? rented = null;
-            Span<byte> zeros = m <= StackWidths ? stackalloc byte[StackWidths] : (rented = ArrayPool<byte>.Shared.Rent(m));
+            Span<byte> zeros = m <= StackWidths ? stackalloc byte[m] : (rented = ArrayPool<byte>.Shared.Rent(m));
             try
             {
                 ChooseWidth(new WidthCounts(values, best, zeros[..m]), m, ref best);
@@ -169,8 +170,8 @@ internal static class IntegerColumn
         }
         else
         {
-            Span<int> histogram = stackalloc int[65];
-            Span<int> partial = stackalloc int[4 * HistogramStride];
+            Span<int> histogram = stackalloc int[65]; // filled in full by WidthHistogram
+            Span<int> partial = stackalloc int[4 * HistogramStride]; // cleared by WidthHistogram
 
             // Candidate A: unsigned offsets from the minimum.
             WidthHistogram(values, best, histogram, partial);
@@ -446,8 +447,9 @@ internal static class IntegerColumn
         int bestWidth = top;
         int bestExceptions = 0;
         int above = 0;
-        Span<long> sevenths = stackalloc long[72]; // T(w) for w in [0, 64]; zero at and past top
-        sevenths.Clear();
+
+        // T(w + 1) .. T(w + 7) in t0 .. t6 (zero at and past top), shifted along one place per width.
+        long t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0;
         for (int w = top - 1; w >= 0; w--)
         {
             // Every value wider than w is an exception costing at least gapBytes + 1; that count only
@@ -458,8 +460,8 @@ internal static class IntegerColumn
                 break;
             }
 
-            long ceilings = above + sevenths[w + 7];
-            sevenths[w] = ceilings;
+            long ceilings = above + t6;
+            (t6, t5, t4, t3, t2, t1, t0) = (t5, t4, t3, t2, t1, t0, ceilings);
             long exceptionBytes = ((long)above * gapBytes) + ceilings;
             long bytes = ((((long)m * w) + 7) >> 3) + exceptionBytes + VarInt.GetLength((ulong)above);
             if (bytes < bestBytes)
@@ -686,25 +688,60 @@ internal static class IntegerColumn
         }
     }
 
+    /// <summary>
+    /// The median of up to 15 values sampled evenly (the middle one of the sample in sorted order): the
+    /// sampled value with exactly count / 2 of the sample before it, ties ordered by position, found
+    /// by comparing the sample with each of its values two vectors at a time instead of sorting it
+    /// (an insertion sort's branches went either way at random).
+    /// </summary>
+    [SkipLocalsInit] // the sample is written in full before it is read
     private static long SampleMedian(ReadOnlySpan<long> values)
     {
-        Span<long> sample = stackalloc long[SampleSize];
         int count = Math.Min(SampleSize, values.Length);
         var stride = new SampleStride(values.Length, count);
-        for (int j = 0; j < count; j++)
+        if (!Vector512.IsHardwareAccelerated)
         {
-            long x = values[stride.Next()];
-            int k = j;
-            while (k > 0 && sample[k - 1] > x)
+            Span<long> sorted = stackalloc long[SampleSize];
+            for (int j = 0; j < count; j++)
             {
-                sample[k] = sample[k - 1];
-                k--;
+                long x = values[stride.Next()];
+                int k = j;
+                while (k > 0 && sorted[k - 1] > x)
+                {
+                    sorted[k] = sorted[k - 1];
+                    k--;
+                }
+
+                sorted[k] = x;
             }
 
-            sample[k] = x;
+            return sorted[count / 2];
         }
 
-        return sample[count / 2];
+        Span<long> sample = stackalloc long[16];
+        for (int j = 0; j < count; j++)
+        {
+            sample[j] = values[stride.Next()];
+        }
+
+        // Lanes past the sample hold long.MaxValue and count for nothing: masked out below.
+        sample[count..].Fill(long.MaxValue);
+        var low = Vector512.Create<long>(sample);
+        var high = Vector512.Create<long>(sample[8..]);
+        uint inSample = (1u << count) - 1;
+        int middle = count / 2;
+        for (int i = 0; i < count; i++)
+        {
+            var x = Vector512.Create(sample[i]);
+            uint less = (uint)(Vector512.LessThan(low, x).ExtractMostSignificantBits() | (Vector512.LessThan(high, x).ExtractMostSignificantBits() << 8));
+            uint equal = (uint)(Vector512.Equals(low, x).ExtractMostSignificantBits() | (Vector512.Equals(high, x).ExtractMostSignificantBits() << 8));
+            if (BitOperations.PopCount(less & inSample) + BitOperations.PopCount(equal & ((1u << i) - 1)) == middle)
+            {
+                return sample[i];
+            }
+        }
+
+        throw new InvalidOperationException("Every sample has a median.");
     }
 
     private static ulong Gcd(ulong a, ulong b)
