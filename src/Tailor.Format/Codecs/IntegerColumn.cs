@@ -95,7 +95,7 @@ internal static class IntegerColumn
 
     /// <summary>
     /// Whether this processor counts widths eight values at a time (<see cref="Plan(ReadOnlySpan{long}, bool)"/>):
-    /// it needs AVX-512 with its leading-zero count (CD) and byte compares (BW).
+    /// it needs AVX-512 with its leading-zero count (CD), byte compares (BW) and 64-bit multiplies (DQ).
     /// </summary>
     public static bool VectorWidthsSupported => Avx512CD.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported;
 
