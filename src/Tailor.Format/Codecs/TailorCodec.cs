@@ -480,14 +480,23 @@ public sealed class TailorCodec : ISeriesCodec
         }
 
         var v = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(values), (nuint)at);
-        var factor = Vector512.Create(scale);
-        var scaled = v * factor;
-        var d = Vector512.ConvertToInt64(Vector512.Round(scaled));
-        var back = Vector512.ConvertToDouble(d) / factor;
-        var good = Vector512.LessThan(Vector512.Abs(scaled), Vector512.Create(ScaledLimit)).AsInt64()
-            & Vector512.Equals(back.AsInt64(), v.AsInt64());
+        var good = DecimalLanes(v, Vector512.Create(scale), out var d, out _);
         d.StoreUnsafe(ref MemoryMarshal.GetReference(digits), (nuint)at);
         return (uint)(~good.ExtractMostSignificantBits() & 0xFF);
+    }
+
+    /// <summary>
+    /// <see cref="TryScale"/> on eight lanes: each value's digits (v·scale rounded half to even), the
+    /// lanes whose v·scale is below 2^53 in magnitude (<paramref name="inside"/>), and, returned, the
+    /// lanes among those that the digits give back bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<long> DecimalLanes(Vector512<double> v, Vector512<double> factor, out Vector512<long> digits, out Vector512<long> inside)
+    {
+        var scaled = v * factor;
+        digits = Vector512.ConvertToInt64(Vector512.Round(scaled));
+        inside = Vector512.LessThan(Vector512.Abs(scaled), Vector512.Create(ScaledLimit)).AsInt64();
+        return inside & Vector512.Equals((Vector512.ConvertToDouble(digits) / factor).AsInt64(), v.AsInt64());
     }
 
     /// <summary>
@@ -1157,11 +1166,8 @@ public sealed class TailorCodec : ISeriesCodec
             uint outside = 0;
             for (int g = 0; g < groups; g++)
             {
-                var v = Vector512.LoadUnsafe(ref origin, (nuint)(8 * g));
-                var scaled = v * factor;
-                var back = Vector512.ConvertToDouble(Vector512.ConvertToInt64(Vector512.Round(scaled))) / factor;
-                var inside = Vector512.LessThan(Vector512.Abs(scaled), Vector512.Create(ScaledLimit)).AsInt64();
-                good |= (uint)(inside & Vector512.Equals(back.AsInt64(), v.AsInt64())).ExtractMostSignificantBits() << (8 * g);
+                var exact = DecimalLanes(Vector512.LoadUnsafe(ref origin, (nuint)(8 * g)), factor, out _, out var inside);
+                good |= (uint)exact.ExtractMostSignificantBits() << (8 * g);
                 outside |= (uint)(~inside.ExtractMostSignificantBits() & 0xFF) << (8 * g);
             }
 
