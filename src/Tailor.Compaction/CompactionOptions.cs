@@ -49,6 +49,29 @@ public sealed class CompactionOptions
     /// <summary>The largest payload accepted when decoding. Default 16 MiB.</summary>
     public int MaxPayloadBytes { get; set; } = FormatLimits.DefaultMaxRecordBytes;
 
+    /// <summary>
+    /// Publish a generation that lacks inputs the window's current manifest lists and the store no
+    /// longer holds (segments deleted since, for example by a lifecycle rule): their points leave the
+    /// window, and the run report names the dropped inputs. Default false: such a job fails, names the
+    /// missing inputs and publishes nothing.
+    /// </summary>
+    public bool AllowDroppedInputs { get; set; }
+
+    /// <summary>
+    /// Before a job is skipped because its manifest names the same inputs, read every part the manifest
+    /// names and compare its SHA-256 with the manifest's (existence and size are always checked); a part
+    /// that fails is rewritten by compacting the window again. Default false.
+    /// </summary>
+    public bool CheckParts { get; set; }
+
+    /// <summary>
+    /// The number of shared shards of the shard map the sink routes with, to count misrouted payloads (an
+    /// org the map sends to another shard than the one its segment lies under, which readers will not
+    /// look for there). Default null: only what a shard's name proves is counted (another org under a
+    /// dedicated shard <c>org-&lt;id&gt;</c>, an org below K under <c>org-mod-K</c>).
+    /// </summary>
+    public int? SharedShards { get; set; }
+
     /// <summary>Checks the options and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
@@ -75,6 +98,11 @@ public sealed class CompactionOptions
         if (EarlyAllowance < TimeSpan.Zero || LateAllowance < TimeSpan.Zero)
         {
             throw new ArgumentException("EarlyAllowance and LateAllowance cannot be negative.", nameof(LateAllowance));
+        }
+
+        if (SharedShards is < 1 or > Storage.ShardMap.MaxSharedShards)
+        {
+            throw new ArgumentException($"SharedShards must be between 1 and {Storage.ShardMap.MaxSharedShards} (was {SharedShards}).", nameof(SharedShards));
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(WorkDirectory);

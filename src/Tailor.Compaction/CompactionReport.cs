@@ -27,6 +27,34 @@ public sealed record CompactionReport
     /// <summary>Segments that could not be read at all (neither header nor footer intact).</summary>
     [JsonPropertyName("unreadable_segments")] public int UnreadableSegments { get; init; }
 
+    /// <summary>
+    /// Readable segments without an intact trailer (cut short, for example exactly at a record boundary):
+    /// every record found by scanning was read, but records after the cut are lost without a count.
+    /// </summary>
+    [JsonPropertyName("incomplete_segments")] public int IncompleteSegments { get; init; }
+
+    /// <summary>Input segments whose key is not one the sink writes (another <c>&lt;p&gt;</c> folder of their shard-hour): read, and reported.</summary>
+    [JsonPropertyName("misplaced_segments")] public int MisplacedSegments { get; init; }
+
+    /// <summary>
+    /// Payloads whose org routes to another shard than the one their segment lies under (see
+    /// <see cref="CompactionOptions.SharedShards"/>): compacted where they lie, where a reader that routes
+    /// the org will not look.
+    /// </summary>
+    [JsonPropertyName("misrouted_payloads")] public long MisroutedPayloads { get; init; }
+
+    /// <summary>Points of the window in misrouted payloads.</summary>
+    [JsonPropertyName("misrouted_points")] public long MisroutedPoints { get; init; }
+
+    /// <summary>Inputs the previous manifest listed that were gone from the store and left out (only with <see cref="CompactionOptions.AllowDroppedInputs"/>).</summary>
+    [JsonPropertyName("dropped_inputs")] public IReadOnlyList<string> DroppedInputs { get; init; } = [];
+
+    /// <summary>Inputs the previous manifest listed outside the hours this plan lists, still in the store and read as well.</summary>
+    [JsonPropertyName("kept_inputs")] public int KeptInputs { get; init; }
+
+    /// <summary>Parts of a manifest with the same inputs that were missing or damaged ("key: problem") and were rewritten.</summary>
+    [JsonPropertyName("repaired_parts")] public IReadOnlyList<string> RepairedParts { get; init; } = [];
+
     /// <summary>Points decoded (in and out of the window).</summary>
     [JsonPropertyName("points_in")] public long PointsIn { get; init; }
 

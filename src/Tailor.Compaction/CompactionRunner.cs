@@ -71,25 +71,48 @@ public sealed class CompactionRunner
         var manifestKey = ObjectKeys.Manifest(job.Shard, job.Window.Start);
         using var calls = new StoreCallCounter();
         var previous = await ReadManifestAsync(manifestKey, cancellationToken).ConfigureAwait(false);
-        if (!_options.Force && previous is not null && previous.Generation == job.Generation && previous.Codec == _options.Codec.Name)
+        var inputs = await InputReconciliation.ReconcileAsync(_store, previous, job, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> repairs = [];
+        if (!_options.Force && previous is not null && inputs.SameInputs && previous.Codec == _options.Codec.Name)
         {
-            CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
-            _logger.LogInformation("{Job}: the manifest already names these {Count} inputs; nothing to do", job, job.Inputs.Count);
-            var skippedCalls = calls.Snapshot();
-            RecordStoreCalls(skippedCalls);
-            return new CompactionReport
+            repairs = await CheckPartsAsync(previous, cancellationToken).ConfigureAwait(false);
+            if (repairs.Count == 0)
             {
-                Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Skipped = true, Segments = job.Inputs.Count, Manifest = manifestKey,
-                StoreCalls = skippedCalls,
-            };
+                CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "skipped"));
+                _logger.LogInformation("{Job}: the manifest already names these {Count} inputs; nothing to do", job, inputs.Job.Inputs.Count);
+                var skippedCalls = calls.Snapshot();
+                RecordStoreCalls(skippedCalls);
+                return new CompactionReport
+                {
+                    Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = previous.Generation, Skipped = true, Segments = inputs.Job.Inputs.Count, Manifest = manifestKey,
+                    StoreCalls = skippedCalls, MisplacedSegments = inputs.Job.MisplacedInputs.Count,
+                };
+            }
+
+            _logger.LogWarning("{Job}: {Count} parts the manifest names are damaged or missing ({First}); the window is compacted again", job, repairs.Count, repairs[0]);
         }
 
+        if (inputs.Missing.Count > 0 && !_options.AllowDroppedInputs)
+        {
+            CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+            throw new CompactionException(
+                $"{job}: {inputs.Missing.Count} input segments the manifest lists are no longer in the store (first: {inputs.Missing[0].Key}); compacting now would drop their points. "
+                + "Restore them and compact again, or accept the loss with AllowDroppedInputs (tailor compact --allow-dropped-inputs). Nothing was published.");
+        }
+
+        if (inputs.Kept.Count > 0)
+        {
+            _logger.LogInformation("{Job}: {Count} inputs the manifest lists lie outside this plan's hours and are read as well", job, inputs.Kept.Count);
+        }
+
+        IReadOnlyList<string> dropped = [.. inputs.Missing.Select(i => i.Key)];
+        job = inputs.Job;
         if (job.Inputs.Count == 0)
         {
             return new CompactionReport
             {
                 Shard = job.Shard.Value, Window = job.Window.ToString(), Generation = job.Generation, Segments = 0, MemoryBudgetBytes = _options.MemoryBudgetBytes,
-                StoreCalls = calls.Snapshot(),
+                StoreCalls = calls.Snapshot(), DroppedInputs = dropped,
             };
         }
 
@@ -100,6 +123,7 @@ public sealed class CompactionRunner
         {
             var run = new JobRun(this, job, folder);
             var report = await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            report = report with { DroppedInputs = dropped, RepairedParts = repairs, KeptInputs = inputs.Kept.Count };
             var manifest = new CompactionManifest
             {
                 Shard = job.Shard.Value,
@@ -118,7 +142,12 @@ public sealed class CompactionRunner
                     Series = report.Series,
                     BytesIn = report.BytesIn,
                     BytesOut = report.BytesOut,
+                    IncompleteSegments = report.IncompleteSegments,
+                    MisplacedSegments = report.MisplacedSegments,
+                    MisroutedPayloads = report.MisroutedPayloads,
+                    MisroutedPoints = report.MisroutedPoints,
                 },
+                DroppedInputs = dropped.Count == 0 ? null : dropped,
             };
             var manifestStarted = Stopwatch.GetTimestamp();
             await _store.PutAsync(manifestKey, manifest.ToJson(), cancellationToken).ConfigureAwait(false);
@@ -130,6 +159,16 @@ public sealed class CompactionRunner
             CompactionMetrics.Jobs.Add(1, new KeyValuePair<string, object?>("outcome", "written"));
             _logger.LogInformation("{Job}: {PointsOut} points of {Series} series in {Parts} parts ({BytesOut} bytes), {Duplicates} duplicates dropped, {Damaged} damaged records",
                 job, report.PointsOut, report.Series, report.Parts.Count, report.BytesOut, report.DuplicatesDropped, report.DamagedRecords);
+            if (dropped.Count > 0)
+            {
+                _logger.LogWarning("{Job}: published without {Count} inputs the previous manifest listed (first: {First}); their points left the window", job, dropped.Count, dropped[0]);
+            }
+
+            if (report.IncompleteSegments > 0 || report.MisroutedPayloads > 0 || report.MisplacedSegments > 0)
+            {
+                _logger.LogWarning("{Job}: {Incomplete} incomplete segments (no trailer), {Misrouted} misrouted payloads ({MisroutedPoints} points), {Misplaced} misplaced segments",
+                    job, report.IncompleteSegments, report.MisroutedPayloads, report.MisroutedPoints, report.MisplacedSegments);
+            }
             return report;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -168,6 +207,56 @@ public sealed class CompactionRunner
             _logger.LogWarning("The manifest {Key} is unreadable ({Problem}); the window is recompacted", key, e.Message);
             return null;
         }
+    }
+
+    /// <summary>
+    /// The parts of a manifest that are missing, of another size, or (with <see cref="CompactionOptions.CheckParts"/>)
+    /// of another SHA-256 than the manifest holds, each as "key: problem".
+    /// </summary>
+    private async Task<IReadOnlyList<string>> CheckPartsAsync(CompactionManifest manifest, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        foreach (var part in manifest.Outputs)
+        {
+            var info = await _store.GetInfoAsync(part.Key, cancellationToken).ConfigureAwait(false);
+            if (info is null)
+            {
+                problems.Add($"{part.Key}: missing");
+            }
+            else if (info.Size != part.Size)
+            {
+                problems.Add($"{part.Key}: {info.Size} bytes, the manifest says {part.Size}");
+            }
+            else if (_options.CheckParts)
+            {
+                using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                var source = await _store.OpenReadAsync(part.Key, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await using (source.ConfigureAwait(false))
+                {
+                    var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+                    try
+                    {
+                        int read;
+                        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                        {
+                            hash.AppendData(buffer, 0, read);
+                        }
+                    }
+                    finally
+                    {
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                }
+
+                var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+                if (!string.Equals(sha, part.Sha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    problems.Add($"{part.Key}: SHA-256 {sha[..12]}…, the manifest says {part.Sha256[..Math.Min(12, part.Sha256.Length)]}…");
+                }
+            }
+        }
+
+        return problems;
     }
 
     private async Task DeleteStalePartsAsync(CompactionJob job, CompactionManifest? previous, IReadOnlyList<PartInfo> parts, CancellationToken cancellationToken)
@@ -238,6 +327,10 @@ public sealed class CompactionRunner
                 Segments = input.Segments,
                 Splits = input.Splits,
                 UnreadableSegments = input.UnreadableSegments,
+                IncompleteSegments = input.IncompleteSegments,
+                MisplacedSegments = job.MisplacedInputs.Count,
+                MisroutedPayloads = counts.MisroutedPayloads,
+                MisroutedPoints = counts.MisroutedPoints,
                 PointsIn = counts.Points,
                 PointsOut = merged.Points,
                 DuplicatesDropped = merged.Duplicates,

@@ -21,12 +21,31 @@ internal static class CompactCommand
         var early = CompactionArguments.EarlyAllowance();
         var late = CompactionArguments.LateAllowance();
         var force = new Option<bool>("--force") { Description = "Recompact even when the manifest already names exactly these inputs." };
+        var allowDropped = new Option<bool>("--allow-dropped-inputs")
+        {
+            Description = "Publish even when segments the current manifest lists are gone from the store (their points leave the window; the report names them).",
+        };
+        var checkParts = new Option<bool>("--check-parts")
+        {
+            Description = "Before skipping a window whose manifest names the same inputs, check every part's SHA-256 against the manifest (existence and size are always checked) and rewrite damaged ones.",
+        };
+        var shards = new Option<int?>("--shards")
+        {
+            Description = "The sink's number of shared shards, to count payloads whose org it routes to another shard (default: only what the shard's name proves).",
+        };
         var json = CompactionArguments.Json();
         var command = new Command("compact", """
             Run compaction jobs in this process: read every input segment of a shard and window, group points
             by series, sort by time, drop duplicates (latest intake time wins), write S-file parts, then the
-            manifest. A job whose manifest already names the same inputs is skipped unless --force. The
+            manifest. A job whose manifest already names the same inputs (same keys and sizes) is skipped
+            unless --force, once the parts it names exist with their sizes (and, with --check-parts, their
+            SHA-256): a missing or damaged part is rewritten. A job that would drop segments the manifest
+            lists but the store no longer holds fails and names them, unless --allow-dropped-inputs. The
             output bytes depend only on the inputs, never on --memory, --parallelism or --split-bytes.
+
+            The report counts what cannot be compacted as it should: damaged records, incomplete segments
+            (no trailer: records past the cut lost uncounted), misplaced segments (read, but not under the
+            <p> folder the sink's rule gives), and misrouted payloads (orgs that route to another shard).
 
             Prints each job's run report: stage seconds, points in and out, duplicates, damaged records,
             bytes in and out, peak working set, GC pauses and store calls. With --json and --shard, stdout
@@ -51,6 +70,9 @@ internal static class CompactCommand
             early,
             late,
             force,
+            allowDropped,
+            checkParts,
+            shards,
             json,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -68,6 +90,14 @@ internal static class CompactCommand
             var one = shardText is null ? (Storage.ShardName?)null : CompactionArguments.ParseShard(shardText);
             var options = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
             options.Force = parse.GetValue(force);
+            options.AllowDroppedInputs = parse.GetValue(allowDropped);
+            options.CheckParts = parse.GetValue(checkParts);
+            options.SharedShards = parse.GetValue(shards);
+            if (options.SharedShards is < 1 or > Storage.ShardMap.MaxSharedShards)
+            {
+                throw new CliException($"--shards must be between 1 and {Storage.ShardMap.MaxSharedShards} (was {options.SharedShards}).", ExitCodes.BadArguments);
+            }
+
             CompactionArguments.ApplyAllowances(parse, early, late, options);
             if (parse.GetValue(splitBytes) is { } split)
             {
@@ -135,6 +165,12 @@ internal static class CompactCommand
                     PointsOut = reports.Sum(r => r.PointsOut),
                     DuplicatesDropped = reports.Sum(r => r.DuplicatesDropped),
                     DamagedRecords = reports.Sum(r => r.DamagedRecords),
+                    IncompleteSegments = reports.Sum(r => r.IncompleteSegments),
+                    MisplacedSegments = reports.Sum(r => r.MisplacedSegments),
+                    MisroutedPayloads = reports.Sum(r => r.MisroutedPayloads),
+                    MisroutedPoints = reports.Sum(r => r.MisroutedPoints),
+                    DroppedInputs = reports.Sum(r => r.DroppedInputs.Count),
+                    RepairedParts = reports.Sum(r => r.RepairedParts.Count),
                     BytesIn = reports.Sum(r => r.BytesIn),
                     BytesOut = reports.Sum(r => r.BytesOut),
                     PeakWorkingSetBytes = reports.Count == 0 ? 0 : reports.Max(r => r.PeakWorkingSetBytes),
@@ -163,7 +199,12 @@ internal static class CompactCommand
     {
         if (r.Skipped)
         {
-            Console.WriteLine($"{r.Shard} {r.Window}: skipped, the manifest already names these {r.Segments} inputs (generation {r.Generation}); --force recompacts");
+            Console.WriteLine($"{r.Shard} {r.Window}: skipped, the manifest already names these {r.Segments} inputs (generation {r.Generation}) and its parts are in place; --force recompacts");
+            if (r.MisplacedSegments > 0)
+            {
+                Console.WriteLine($"  misplaced   {r.MisplacedSegments} segments lie in another <p> folder than the sink's rule gives (read all the same)");
+            }
+
             return;
         }
 
@@ -176,7 +217,23 @@ internal static class CompactCommand
         var stages = string.Join(", ", r.StageSeconds.Where(s => s.Key != "total").Select(s => $"{s.Key} {s.Value:F2}"));
         Console.WriteLine($"{r.Shard} {r.Window}: written, generation {r.Generation}");
         Console.WriteLine($"  points      {r.PointsIn:N0} in, {r.PointsOut:N0} out, {r.DuplicatesDropped:N0} duplicates dropped, {r.OutOfWindow:N0} out of window, {r.Series:N0} series");
-        Console.WriteLine($"  damage      {r.DamagedRecords:N0} records lost ({r.DamagedRegions} regions, {r.DamagedBytes:N0} bytes), {r.UnreadableSegments} unreadable segments");
+        Console.WriteLine($"  damage      {r.DamagedRecords:N0} records lost ({r.DamagedRegions} regions, {r.DamagedBytes:N0} bytes), {r.UnreadableSegments} unreadable segments, "
+            + $"{r.IncompleteSegments} incomplete segments (no trailer: records past the cut lost uncounted)");
+        if (r.MisplacedSegments > 0 || r.MisroutedPayloads > 0)
+        {
+            Console.WriteLine($"  routing     {r.MisplacedSegments} misplaced segments (read), {r.MisroutedPayloads:N0} misrouted payloads ({r.MisroutedPoints:N0} points of orgs that route to another shard)");
+        }
+
+        if (r.RepairedParts.Count > 0)
+        {
+            Console.WriteLine($"  repaired    {r.RepairedParts.Count} parts were missing or damaged and are rewritten (first: {r.RepairedParts[0]})");
+        }
+
+        if (r.DroppedInputs.Count > 0)
+        {
+            Console.WriteLine($"  DROPPED     {r.DroppedInputs.Count} inputs of the previous manifest are gone and left out (first: {r.DroppedInputs[0]})");
+        }
+
         Console.WriteLine($"  bytes       {r.BytesIn:N0} in ({r.Segments} segments, {r.Splits} splits), {r.BytesOut:N0} out in {r.Parts.Count} parts ({r.BytesPerPointOut:F3} bytes/point)");
         Console.WriteLine($"  memory      peak working set {CompactionArguments.Bytes(r.PeakWorkingSetBytes)} of a {CompactionArguments.Bytes(r.MemoryBudgetBytes)} budget, {r.Spills} spills ({CompactionArguments.Bytes(r.SpillBytes)})");
         Console.WriteLine($"  gc          {r.GcPauseSeconds:F3} s paused ({r.GcPauseFraction:P2}), {r.AllocatedBytesPerPoint:F3} bytes allocated per point");

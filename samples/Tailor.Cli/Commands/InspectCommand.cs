@@ -61,7 +61,7 @@ internal static class InspectCommand
                 PrintSegment(report);
             }
 
-            return report.LostRecords > 0 || report.BadPayloads > 0 ? ExitCodes.Failure : ExitCodes.Success;
+            return report.LostRecords > 0 || report.BadPayloads > 0 || report.Incomplete ? ExitCodes.Failure : ExitCodes.Success;
         }
 
         if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(magic) == SFileFormat.HeaderMagic || path.EndsWith(SFileFormat.FileExtension, StringComparison.Ordinal))
@@ -318,7 +318,8 @@ internal static class InspectCommand
             layout.LostRecords(stats),
             badPayloads,
             firstBad.ToArray(),
-            footer is null ? null : (double)mapped.Length / Math.Max(1, footer.Stats.PointCount));
+            footer is null ? null : (double)mapped.Length / Math.Max(1, footer.Stats.PointCount),
+            layout.RecordCount is null);
     }
 
     private static void PrintSegment(SegmentReport r)
@@ -352,7 +353,12 @@ internal static class InspectCommand
         }
 
         Console.WriteLine($"read         {r.RecordsRead:N0} intact records, {r.PointsRead:N0} points");
-        var damage = r.DamagedRegions == 0 && r.BadPayloads == 0 ? "none" : $"{r.DamagedRegions} damaged regions ({r.DamagedBytes:N0} bytes), {r.LostRecords} records lost, {r.BadPayloads} undecodable payloads";
+        var damage = r.DamagedRegions == 0 && r.BadPayloads == 0 ? (r.Incomplete ? "" : "none") : $"{r.DamagedRegions} damaged regions ({r.DamagedBytes:N0} bytes), {r.LostRecords} records lost, {r.BadPayloads} undecodable payloads";
+        if (r.Incomplete)
+        {
+            damage += $"{(damage.Length > 0 ? "; " : "")}INCOMPLETE: no intact trailer, so records past the cut are lost and cannot be counted";
+        }
+
         Console.WriteLine($"damage       {damage}");
         foreach (var bad in r.FirstBadPayloads)
         {
@@ -362,7 +368,7 @@ internal static class InspectCommand
 
     internal sealed record SegmentReport(string Kind, string Path, long Length, HeaderInfo? Header, string? HeaderProblem, FooterInfo? Footer,
         string? FooterProblem, long RecordsRead, long PointsRead, long DamagedRegions, long DamagedBytes, long LostRecords, long BadPayloads,
-        string[] FirstBadPayloads, double? BytesPerPoint);
+        string[] FirstBadPayloads, double? BytesPerPoint, bool Incomplete);
 
     internal sealed record HeaderInfo(int Version, string SyncMarker, string WriterId, ulong Sequence, DateTimeOffset OpenedAt);
 

@@ -103,6 +103,7 @@ internal static class PlanCommand
                         Segments = j.Inputs.Count,
                         Bytes = j.InputBytes,
                         Inputs = j.Inputs.Select(i => i.Key).ToArray(),
+                        MisplacedSegments = j.MisplacedInputs.Count,
                         Topic = positions?[j].Topic,
                         Partition = positions?[j].Partition.Value,
                         Offset = positions?[j].Offset.Value,
@@ -111,6 +112,7 @@ internal static class PlanCommand
                     Bytes = jobs.Sum(j => j.InputBytes),
                     CandidateSegments = candidates,
                     SkippedByFooter = skipped,
+                    MisplacedSegments = jobs.Sum(j => j.MisplacedInputs.Count),
                     Published = published is not null,
                     Topic = published is null ? null : parse.GetValue(topic),
                 });
@@ -131,6 +133,12 @@ internal static class PlanCommand
             }
 
             Console.WriteLine($"{jobs.Count} jobs, {jobs.Sum(j => j.Inputs.Count):N0} segments, {CompactionArguments.Bytes(jobs.Sum(j => j.InputBytes))}; {skipped} of {candidates} candidate segments skipped by their footer");
+            var misplaced = jobs.SelectMany(j => j.MisplacedInputs).ToList();
+            if (misplaced.Count > 0)
+            {
+                Console.WriteLine($"{misplaced.Count} segments lie in another <p> folder than the sink's rule gives (first: {misplaced[0]}); they are planned and read all the same");
+            }
+
             if (published is not null)
             {
                 Console.WriteLine($"published {published.Count} jobs to {parse.GetValue(topic)} at {brokers}");

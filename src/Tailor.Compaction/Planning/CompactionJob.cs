@@ -37,6 +37,12 @@ public sealed record CompactionJob
     /// <summary>8 hex digits naming this input set; S-file keys carry it so other input sets never overwrite them.</summary>
     public string Generation { get; }
 
+    /// <summary>
+    /// Inputs whose key is not one the sink writes (most often a <c>&lt;p&gt;</c> folder other than the one
+    /// their writer id and sequence give, after a copy by another tool): read like the others, and reported.
+    /// </summary>
+    public IReadOnlyList<string> MisplacedInputs => [.. Inputs.Where(i => !ObjectKeys.TryParseSegment(i.Key, out _)).Select(i => i.Key)];
+
     /// <summary>The total input size.</summary>
     public long InputBytes => Inputs.Sum(i => i.Size);
 

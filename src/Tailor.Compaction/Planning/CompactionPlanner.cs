@@ -9,6 +9,11 @@ namespace Tailor.Compaction;
 /// <see cref="CompactionOptions.LateAllowance"/>), reads only each candidate's trailer and footer,
 /// and drops segments whose time range misses the window. A segment without an intact footer is kept.
 /// </summary>
+/// <remarks>
+/// Every <c>.tseg</c> object under a shard-hour is a candidate, also one whose <c>&lt;p&gt;</c> folder is
+/// not the one its writer id and sequence give (a store copied or restored by a tool that did not keep
+/// the rule): it is read like any other and counted in <see cref="CompactionJob.MisplacedInputs"/>.
+/// </remarks>
 public sealed class CompactionPlanner
 {
     private readonly IObjectStore _store;
@@ -35,7 +40,7 @@ public sealed class CompactionPlanner
         {
             await foreach (var info in _store.ListAsync(ObjectKeys.SegmentHourPrefix(shard, hour), cancellationToken).ConfigureAwait(false))
             {
-                if (ObjectKeys.TryParseSegment(info.Key, out _))
+                if (TryParseInput(info.Key, out var found) && found.Shard == shard && found.Hour == hour)
                 {
                     candidates.Add(info);
                 }
@@ -52,7 +57,7 @@ public sealed class CompactionPlanner
         var byShard = new SortedDictionary<string, (ShardName Shard, List<ObjectInfo> Segments)>(StringComparer.Ordinal);
         await foreach (var info in _store.ListAsync(ObjectKeys.SegmentsRoot, cancellationToken).ConfigureAwait(false))
         {
-            if (!ObjectKeys.TryParseSegment(info.Key, out var segment) || !hours.Contains(segment.Hour))
+            if (!TryParseInput(info.Key, out var segment) || !hours.Contains(segment.Hour))
             {
                 continue;
             }
@@ -87,6 +92,36 @@ public sealed class CompactionPlanner
         {
             yield return hour;
         }
+    }
+
+    /// <summary>
+    /// The shard and hour of a segment object: a key <see cref="ObjectKeys.TryParseSegment"/> accepts, or
+    /// any other <c>.tseg</c> key under <c>segments/&lt;shard&gt;/&lt;yyyy-MM-ddTHH&gt;/</c> (a misplaced segment).
+    /// </summary>
+    internal static bool TryParseInput(string key, out (ShardName Shard, DateTimeOffset Hour) segment)
+    {
+        segment = default;
+        if (ObjectKeys.TryParseSegment(key, out var exact))
+        {
+            segment = (exact.Shard, exact.Hour);
+            return true;
+        }
+
+        if (!key.StartsWith(ObjectKeys.SegmentsRoot, StringComparison.Ordinal) || !key.EndsWith(".tseg", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var parts = key.Split('/');
+        if (parts.Length < 4 || !ShardName.TryParse(parts[1], out var shard) ||
+            !DateTime.TryParseExact(parts[2], "yyyy-MM-dd'T'HH", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var hour))
+        {
+            return false;
+        }
+
+        segment = (shard, new DateTimeOffset(hour, TimeSpan.Zero));
+        return true;
     }
 
     private static DateTimeOffset Floor(DateTimeOffset time) =>

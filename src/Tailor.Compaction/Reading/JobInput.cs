@@ -40,6 +40,12 @@ internal sealed class JobInput : IDisposable
 
     public int UnreadableSegments { get; private set; }
 
+    /// <summary>Readable segments without an intact trailer: records past the cut are lost and cannot be counted.</summary>
+    public int IncompleteSegments => IncompleteKeys.Count;
+
+    /// <summary>The keys of the incomplete segments.</summary>
+    public IReadOnlyList<string> IncompleteKeys { get; private init; } = [];
+
     public long LostRecords { get; private set; }
 
     public long DamagedRegions { get; private set; }
@@ -59,6 +65,8 @@ internal sealed class JobInput : IDisposable
                 total.Points += c.Points;
                 total.OutOfWindow += c.OutOfWindow;
                 total.BadPayloads += c.BadPayloads;
+                total.MisroutedPayloads += c.MisroutedPayloads;
+                total.MisroutedPoints += c.MisroutedPoints;
                 total.FrameBytes += c.FrameBytes;
                 total.DecompressTicks += c.DecompressTicks;
                 total.DecodeTicks += c.DecodeTicks;
@@ -82,6 +90,7 @@ internal sealed class JobInput : IDisposable
         var readStarted = Stopwatch.GetTimestamp();
         var layouts = new SegmentLayout?[files.Count];
         var unreadable = 0;
+        var incomplete = new List<string>();
         for (var f = 0; f < files.Count; f++)
         {
             var layout = FileSegmentCursor.ReadLayout(files[f]);
@@ -93,6 +102,11 @@ internal sealed class JobInput : IDisposable
             }
 
             layouts[f] = layout;
+            if (layout.RecordCount is null)
+            {
+                incomplete.Add(job.Inputs[f].Key);
+                logger.LogWarning("{Key}: incomplete segment ({Footer}); records after the last one found may be lost", job.Inputs[f].Key, layout.FooterProblem);
+            }
         }
 
         var splits = CutSplits([.. layouts.Select(l => l is null ? -1 : DataEnd(l))], options.Parallelism, options.SplitBytes);
@@ -101,10 +115,10 @@ internal sealed class JobInput : IDisposable
         var readers = new SeriesReader[threads];
         for (var t = 0; t < threads; t++)
         {
-            readers[t] = new SeriesReader(job.Window.StartSeconds, job.Window.EndSeconds, options.MaxPayloadBytes);
+            readers[t] = new SeriesReader(job.Window.StartSeconds, job.Window.EndSeconds, options.MaxPayloadBytes, new RouteCheck(job.Shard, options.SharedShards));
         }
 
-        var input = new JobInput(readers) { Segments = files.Count, Splits = splits.Count, UnreadableSegments = unreadable };
+        var input = new JobInput(readers) { Segments = files.Count, Splits = splits.Count, UnreadableSegments = unreadable, IncompleteKeys = incomplete };
         try
         {
             var splitStats = new SegmentReadStats[splits.Count];

@@ -11,6 +11,8 @@ internal struct ReadCounts
     public long Points;
     public long OutOfWindow;
     public long BadPayloads;
+    public long MisroutedPayloads;
+    public long MisroutedPoints;
     public long FrameBytes;
     public long DecompressTicks;
     public long DecodeTicks;
@@ -28,6 +30,7 @@ internal sealed class SeriesReader : IDisposable
     private readonly PayloadDecoder _decoder;
     private readonly long _windowStart;
     private readonly long _windowEnd;
+    private readonly RouteCheck _route;
     // Rented, like the decoder's buffer, so a job's readers reuse what the previous job's gave back.
     private PendingMetadata[] _pending = ArrayPool<PendingMetadata>.Shared.Rent(256);
 
@@ -40,8 +43,9 @@ internal sealed class SeriesReader : IDisposable
     private ReadCounts _counts;
     private bool _disposed;
 
-    public SeriesReader(long windowStart, long windowEnd, int maxPayloadBytes)
+    public SeriesReader(long windowStart, long windowEnd, int maxPayloadBytes, RouteCheck route = default)
     {
+        _route = route;
         _windowStart = windowStart;
         _windowEnd = windowEnd;
         _decoder = RentDecoder(maxPayloadBytes);
@@ -241,6 +245,12 @@ internal sealed class SeriesReader : IDisposable
 
         _counts.Points += points;
         _counts.OutOfWindow += outside;
+        if (_route.IsMisrouted(org))
+        {
+            _counts.MisroutedPayloads++;
+            _counts.MisroutedPoints += points - outside;
+        }
+
         return true;
     }
 

@@ -50,8 +50,44 @@ public sealed record VerifyReport
     /// <summary>Whether a manifest exists for the window.</summary>
     [JsonPropertyName("manifest")] public bool HasManifest { get; init; }
 
-    /// <summary>Whether the manifest names exactly the segments in the store now (false: late segments arrived since; recompact).</summary>
+    /// <summary>
+    /// Whether the manifest names exactly the segments in the store now, by key and size (false: inputs
+    /// arrived, changed or went missing since; see <see cref="MissingInputs"/> and <see cref="NewInputs"/>).
+    /// </summary>
     [JsonPropertyName("manifest_inputs_current")] public bool ManifestInputsCurrent { get; init; }
+
+    /// <summary>Inputs the manifest lists that the store no longer holds: their points can no longer be checked (and a plain compaction refuses to drop them).</summary>
+    [JsonPropertyName("missing_inputs")] public IReadOnlyList<string> MissingInputs { get; init; } = [];
+
+    /// <summary>Segments of the window the manifest does not list (arrived since it was written: recompact).</summary>
+    [JsonPropertyName("new_inputs")] public int NewInputs { get; init; }
+
+    /// <summary>Readable segments without an intact trailer: records past the cut are lost without a count.</summary>
+    [JsonPropertyName("incomplete_segments")] public int IncompleteSegments { get; init; }
+
+    /// <summary>Whether incomplete segments were accepted (<see cref="CompactionVerifier.AcceptIncomplete"/>).</summary>
+    [JsonPropertyName("incomplete_accepted")] public bool IncompleteAccepted { get; init; }
+
+    /// <summary>Segments under another <c>&lt;p&gt;</c> folder than the sink's rule gives: read, and reported.</summary>
+    [JsonPropertyName("misplaced_segments")] public int MisplacedSegments { get; init; }
+
+    /// <summary>Payloads whose org routes to another shard than the one they lie under (see <see cref="CompactionOptions.SharedShards"/>).</summary>
+    [JsonPropertyName("misrouted_payloads")] public long MisroutedPayloads { get; init; }
+
+    /// <summary>Points of the window in misrouted payloads.</summary>
+    [JsonPropertyName("misrouted_points")] public long MisroutedPoints { get; init; }
+
+    /// <summary>Parts the manifest names that are missing, of another size or unreadable ("key: problem").</summary>
+    [JsonPropertyName("damaged_parts")] public IReadOnlyList<string> DamagedParts { get; init; } = [];
+
+    /// <summary>
+    /// The verdict: <c>ok</c> (every point once with its value, nothing lost uncounted),
+    /// <c>nothing_to_verify</c> (no segment holds points of the window and no S-file holds any),
+    /// <c>damaged_parts</c>, <c>inputs_missing</c>, <c>mismatch</c> (missing, different or extra points),
+    /// <c>misrouted</c> or <c>incomplete_segments</c> (not accepted); the first that applies in this order,
+    /// <c>nothing_to_verify</c> and <c>ok</c> last.
+    /// </summary>
+    [JsonPropertyName("outcome")] public string Outcome { get; init; } = "";
 
     /// <summary>S-file parts read.</summary>
     [JsonPropertyName("parts")] public int Parts { get; init; }
@@ -86,6 +122,12 @@ public sealed class CompactionVerifier
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
+    /// <summary>
+    /// Accept incomplete segments (without an intact trailer, so records past the cut are lost without a
+    /// count): they no longer make the outcome <c>incomplete_segments</c>. Default false.
+    /// </summary>
+    public bool AcceptIncomplete { get; init; }
+
     /// <summary>Points a batch of decoded S-file series is filled to (tests set it small to cycle many batches and meet series longer than one).</summary>
     internal int FoundBatchPoints { get; init; } = FoundSeries.DefaultBatchPoints;
 
@@ -102,20 +144,47 @@ public sealed class CompactionVerifier
             manifest = CompactionManifest.Parse(bytes);
         }
 
-        var job = await new CompactionPlanner(_store, _options).PlanAsync(shard, window, cancellationToken).ConfigureAwait(false);
+        var planned = await new CompactionPlanner(_store, _options).PlanAsync(shard, window, cancellationToken).ConfigureAwait(false);
+        var inputs = await InputReconciliation.ReconcileAsync(_store, manifest, planned, cancellationToken).ConfigureAwait(false);
+        var job = inputs.Job;
+        var damagedParts = await CheckPartsAsync(manifest, cancellationToken).ConfigureAwait(false);
         var folder = Path.Combine(_options.WorkDirectory, $"verify-{shard.Value}-{window.StartSeconds}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         try
         {
-            var parts = await FetchPartsAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
-            using var found = new FoundSeries(parts, FoundBatchPoints);
+            var (keys, parts) = damagedParts.Count == 0 ? await FetchPartsAsync(manifest, folder, cancellationToken).ConfigureAwait(false) : ([], []);
+            var unreadable = damagedParts.Count > 0;
+            if (!unreadable)
+            {
+                // A part altered in place keeps its size: its hash tells (the join still counts what differs).
+                damagedParts = await HashPartsAsync(manifest!, parts, cancellationToken).ConfigureAwait(false);
+            }
+            using var found = new FoundSeries(parts, keys, FoundBatchPoints);
             var comparator = new Comparator(found);
             using (var input = await JobInput.LoadAsync(_store, job, _options, folder, _logger, cancellationToken).ConfigureAwait(false))
             {
-                await RangeMerge.RunAsync(input, _options.Parallelism, PointChunk.BytesPerPoint, JobInput.MergeReserve(_options), () => new PointChunk(), comparator.Compare, cancellationToken)
-                    .ConfigureAwait(false);
-                comparator.Finish();
-                return new VerifyReport
+                if (!unreadable)
+                {
+                    try
+                    {
+                        found.Start();
+                        await RangeMerge.RunAsync(input, _options.Parallelism, PointChunk.BytesPerPoint, JobInput.MergeReserve(_options), () => new PointChunk(), comparator.Compare, cancellationToken)
+                            .ConfigureAwait(false);
+                        comparator.Finish();
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException && found.FailedPart is { } failed)
+                    {
+                        damagedParts = [.. damagedParts.Where(p => !failed.StartsWith(p.Split(':')[0] + ":", StringComparison.Ordinal)), failed];
+                    }
+                }
+
+                var samples = new List<string>();
+                samples.AddRange(damagedParts.Select(p => $"damaged part {p}"));
+                samples.AddRange(inputs.Missing.Take(10).Select(i => $"missing input {i.Key} ({i.Size} bytes): the manifest lists it, the store no longer holds it"));
+                samples.AddRange(input.IncompleteKeys.Take(10).Select(k => $"incomplete segment {k}: no intact trailer, records past the cut are lost without a count"));
+                samples.AddRange(comparator.Samples);
+                var counts = input.Counts;
+                var report = new VerifyReport
                 {
                     Shard = shard.Value,
                     Window = window.ToString(),
@@ -127,13 +196,22 @@ public sealed class CompactionVerifier
                     SeriesExpected = comparator.SeriesExpected,
                     SeriesFound = found.SeriesRead,
                     Segments = input.Segments,
-                    DamagedRecords = input.LostRecords + input.Counts.BadPayloads,
+                    DamagedRecords = input.LostRecords + counts.BadPayloads,
                     HasManifest = manifest is not null,
-                    ManifestInputsCurrent = manifest is not null && manifest.Generation == job.Generation,
+                    ManifestInputsCurrent = manifest is not null && inputs.SameInputs,
+                    MissingInputs = [.. inputs.Missing.Select(i => i.Key)],
+                    NewInputs = manifest is null ? 0 : inputs.Added,
+                    IncompleteSegments = input.IncompleteSegments,
+                    IncompleteAccepted = AcceptIncomplete,
+                    MisplacedSegments = job.MisplacedInputs.Count,
+                    MisroutedPayloads = counts.MisroutedPayloads,
+                    MisroutedPoints = counts.MisroutedPoints,
+                    DamagedParts = damagedParts,
                     Parts = parts.Count,
-                    Samples = comparator.Samples,
+                    Samples = samples,
                     Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds,
                 };
+                return report with { Outcome = Decide(report, AcceptIncomplete) };
             }
         }
         finally
@@ -148,17 +226,70 @@ public sealed class CompactionVerifier
         }
     }
 
-    private async Task<List<string>> FetchPartsAsync(CompactionManifest? manifest, string folder, CancellationToken cancellationToken)
+    private static string Decide(VerifyReport r, bool acceptIncomplete) =>
+        r.DamagedParts.Count > 0 ? "damaged_parts"
+        : r.MissingInputs.Count > 0 ? "inputs_missing"
+        : !r.IsExact ? "mismatch"
+        : r.MisroutedPayloads > 0 ? "misrouted"
+        : r.IncompleteSegments > 0 && !acceptIncomplete ? "incomplete_segments"
+        : r.Expected == 0 && r.Found == 0 ? "nothing_to_verify"
+        : "ok";
+
+    /// <summary>The fetched parts whose SHA-256 is not the manifest's.</summary>
+    private static async Task<IReadOnlyList<string>> HashPartsAsync(CompactionManifest manifest, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        for (var i = 0; i < paths.Count; i++)
+        {
+            var part = manifest.Outputs[i];
+            string sha;
+            await using (var file = new FileStream(paths[i], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+            {
+                sha = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (!string.Equals(sha, part.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{part.Key}: SHA-256 {sha[..12]}…, the manifest says {part.Sha256[..Math.Min(12, part.Sha256.Length)]}…");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>The parts of the manifest that are missing or of another size than it says.</summary>
+    private async Task<IReadOnlyList<string>> CheckPartsAsync(CompactionManifest? manifest, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        foreach (var part in manifest?.Outputs ?? [])
+        {
+            var info = await _store.GetInfoAsync(part.Key, cancellationToken).ConfigureAwait(false);
+            if (info is null)
+            {
+                problems.Add($"{part.Key}: missing");
+            }
+            else if (info.Size != part.Size)
+            {
+                problems.Add($"{part.Key}: {info.Size} bytes, the manifest says {part.Size}");
+            }
+        }
+
+        return problems;
+    }
+
+    private async Task<(List<string> Keys, List<string> Paths)> FetchPartsAsync(CompactionManifest? manifest, string folder, CancellationToken cancellationToken)
     {
         var paths = new List<string>();
+        var keys = new List<string>();
         if (manifest is null)
         {
-            return paths;
+            return (keys, paths);
         }
 
         for (var i = 0; i < manifest.Outputs.Count; i++)
         {
             var key = manifest.Outputs[i].Key;
+            keys.Add(key);
             if (_store is LocalObjectStore local)
             {
                 paths.Add(Path.Combine(local.RootPath, key.Replace('/', Path.DirectorySeparatorChar)));
@@ -176,7 +307,7 @@ public sealed class CompactionVerifier
             paths.Add(path);
         }
 
-        return paths;
+        return (keys, paths);
     }
 
     /// <summary>One key range's expected series: keys and points in native buffers.</summary>
@@ -350,10 +481,17 @@ public sealed class CompactionVerifier
         private readonly CancellationTokenSource _stop = new();
         private Batch? _batch;
         private int _index;
+        private readonly IReadOnlyList<string> _keys;
         private Exception? _failure;
+        private string? _failedPart;
+        private int _current;
 
-        public FoundSeries(IReadOnlyList<string> parts, int batchPoints)
+        /// <summary>The part that could not be read ("key: problem"), once reading failed.</summary>
+        public string? FailedPart => Volatile.Read(ref _failedPart);
+
+        public FoundSeries(IReadOnlyList<string> parts, IReadOnlyList<string> keys, int batchPoints)
         {
+            _keys = keys;
             for (var i = 0; i < BatchCount; i++)
             {
                 _empty.Add(new Batch(batchPoints));
@@ -361,8 +499,10 @@ public sealed class CompactionVerifier
 
             _thread = new Thread(() => Produce(parts, batchPoints)) { IsBackground = true, Name = "tailor-verify-sfiles" };
             _thread.Start();
-            MoveNext();
         }
+
+        /// <summary>Moves to the first series (a part that cannot be read throws here or in a later <see cref="MoveNext"/>).</summary>
+        public void Start() => MoveNext();
 
         public long SeriesRead { get; private set; }
 
@@ -427,8 +567,10 @@ public sealed class CompactionVerifier
             try
             {
                 var batch = _empty.Take(_stop.Token);
-                foreach (var path in parts)
+                for (var p = 0; p < parts.Count; p++)
                 {
+                    var path = parts[p];
+                    _current = p;
                     using var file = new MappedSFile(path);
                     var scanner = new SFileScanner(file);
                     try
@@ -460,6 +602,7 @@ public sealed class CompactionVerifier
             catch (Exception e)
             {
                 _failure = e;
+                Volatile.Write(ref _failedPart, $"{(_current < _keys.Count ? _keys[_current] : "an S-file part")}: {e.Message}");
             }
             finally
             {

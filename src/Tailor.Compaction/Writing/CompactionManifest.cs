@@ -41,6 +41,14 @@ public sealed record CompactionManifest
     /// <summary>The run's counts (points in and out, duplicates, damage, bytes).</summary>
     [JsonPropertyName("stats")] public required ManifestStats Stats { get; init; }
 
+    /// <summary>
+    /// Inputs the previous manifest listed that were gone from the store when this generation was written
+    /// without them (only with <see cref="CompactionOptions.AllowDroppedInputs"/>); absent otherwise.
+    /// </summary>
+    [JsonPropertyName("dropped_inputs")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? DroppedInputs { get; init; }
+
     /// <summary>When the manifest was written.</summary>
     [JsonPropertyName("created_at")] public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 
@@ -109,4 +117,16 @@ public sealed record ManifestStats
 
     /// <summary>Output bytes.</summary>
     [JsonPropertyName("bytes_out")] public long BytesOut { get; init; }
+
+    /// <summary>Input segments without an intact trailer (0 when the manifest predates the count).</summary>
+    [JsonPropertyName("incomplete_segments")] public int IncompleteSegments { get; init; }
+
+    /// <summary>Input segments under another <c>&lt;p&gt;</c> folder than the sink's rule gives (0 when the manifest predates the count).</summary>
+    [JsonPropertyName("misplaced_segments")] public int MisplacedSegments { get; init; }
+
+    /// <summary>Payloads whose org routes to another shard (0 when the manifest predates the count).</summary>
+    [JsonPropertyName("misrouted_payloads")] public long MisroutedPayloads { get; init; }
+
+    /// <summary>Points of the window in misrouted payloads (0 when the manifest predates the count).</summary>
+    [JsonPropertyName("misrouted_points")] public long MisroutedPoints { get; init; }
 }
