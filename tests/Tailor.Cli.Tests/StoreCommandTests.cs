@@ -166,10 +166,15 @@ public sealed class StoreCommandTests(GeneratedStore store, ITestOutputHelper ou
         Assert.Equal(0, mismatch.GetProperty("missing").GetInt64());
         Assert.Equal(0, mismatch.GetProperty("extra").GetInt64());
 
+        // The part no longer has the SHA-256 its manifest holds: a damaged part, with the fix to run.
+        Assert.Equal("damaged_parts", mismatch.GetProperty("outcome").GetString());
+        Assert.Contains("--check-parts", mismatch.GetProperty("fix").GetString(), StringComparison.Ordinal);
+
         var text = await TailorRun.RunAsync("verify", "--store", copy.Uri, "--shard", "org-mod-1", "--window", Window);
         Assert.Equal(3, text.Code);
         Assert.Contains("different  1", text.Output, StringComparison.Ordinal);
-        Assert.Contains("MISMATCH", text.Output, StringComparison.Ordinal);
+        Assert.Contains("DAMAGED PARTS", text.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("OK: one to one", text.Output, StringComparison.Ordinal);
     }
 
     [Fact]

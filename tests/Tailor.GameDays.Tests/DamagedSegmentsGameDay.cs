@@ -75,7 +75,13 @@ public sealed class DamagedSegmentsGameDay(ITestOutputHelper output)
         Assert.Equal(SegmentStore.ReferenceHash(workload, map, shard, window, f => !lostIndices.Contains(f.Index)), partHash);
 
         // tailor verify on the damaged store: one to one with what can still be read, the damage counted again.
-        var verifyDamaged = await TailorRun.RunAsync("verify", "--store", damagedUri, "--shard", shard.Value, "--window", window.ToString(), "--work-dir", Path.Combine(root.Path, "work"), "--json");
+        // The cut segment lost its trailer: verify fails on it until the loss is accepted.
+        Assert.Equal(1, report.GetProperty("incomplete_segments").GetInt32());
+        var refused = await TailorRun.RunAsync("verify", "--store", damagedUri, "--shard", shard.Value, "--window", window.ToString(), "--work-dir", Path.Combine(root.Path, "work"), "--json");
+        Assert.True(refused.Code == 3, refused.ToString());
+        Assert.Equal("incomplete_segments", refused.Json().GetProperty("outcome").GetString());
+        Assert.Contains("--accept-incomplete", refused.Json().GetProperty("fix").GetString(), StringComparison.Ordinal);
+        var verifyDamaged = await TailorRun.RunAsync("verify", "--store", damagedUri, "--shard", shard.Value, "--window", window.ToString(), "--work-dir", Path.Combine(root.Path, "work"), "--json", "--accept-incomplete");
         Assert.True(verifyDamaged.Code == 0, verifyDamaged.ToString());
         var damagedCheck = verifyDamaged.Json();
         Assert.Equal(0, damagedCheck.GetProperty("missing").GetInt64());

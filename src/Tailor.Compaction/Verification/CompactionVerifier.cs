@@ -152,13 +152,16 @@ public sealed class CompactionVerifier
         Directory.CreateDirectory(folder);
         try
         {
-            var (keys, parts) = damagedParts.Count == 0 ? await FetchPartsAsync(manifest, folder, cancellationToken).ConfigureAwait(false) : ([], []);
-            var unreadable = damagedParts.Count > 0;
+            // A missing part leaves nothing to join; a resized or altered one is still read, so the join counts what differs.
+            var unreadable = damagedParts.Any(p => p.EndsWith(": missing", StringComparison.Ordinal));
+            var (keys, parts) = unreadable ? ([], []) : await FetchPartsAsync(manifest, folder, cancellationToken).ConfigureAwait(false);
             if (!unreadable)
             {
-                // A part altered in place keeps its size: its hash tells (the join still counts what differs).
-                damagedParts = await HashPartsAsync(manifest!, parts, cancellationToken).ConfigureAwait(false);
+                var listed = damagedParts;
+                damagedParts = [.. listed, .. (await HashPartsAsync(manifest!, parts, cancellationToken).ConfigureAwait(false))
+                    .Where(h => !listed.Any(p => h.StartsWith(p.Split(':')[0] + ":", StringComparison.Ordinal)))];
             }
+
             using var found = new FoundSeries(parts, keys, FoundBatchPoints);
             var comparator = new Comparator(found);
             using (var input = await JobInput.LoadAsync(_store, job, _options, folder, _logger, cancellationToken).ConfigureAwait(false))
