@@ -113,6 +113,16 @@ public sealed class ObjectKeysTests
     }
 
     [Fact]
+    public void The_spread_gives_the_worked_values_of_the_p_rule_in_docs_format_md()
+    {
+        Assert.Equal("27", ObjectKeys.Spread(0x00f3a9c2b18e4d77, 42));
+        Assert.Equal("2733", ObjectKeys.Spread(0x00f3a9c2b18e4d77, 42, 4));
+        Assert.Equal("56", ObjectKeys.Spread(1, 0));
+        Assert.Equal("segments/org-mod-7/2026-11-26T05/27/00f3a9c2b18e4d77-0000000042.tseg",
+            ObjectKeys.Segment(ShardName.Shared(7), new DateTimeOffset(2026, 11, 26, 5, 30, 0, TimeSpan.Zero), 0x00f3a9c2b18e4d77, 42));
+    }
+
+    [Fact]
     public void The_spread_covers_the_sub_prefixes_of_one_shard_hour()
     {
         var writer = ObjectKeys.NewWriterId();
