@@ -29,7 +29,7 @@ internal static class TailorCommand
         {
             foreach (var error in parse.Errors)
             {
-                await Console.Error.WriteLineAsync($"error: {error.Message}");
+                await Console.Error.WriteLineAsync($"error: {Failures.DescribeParseError(error.Message)}");
             }
 
             await Console.Error.WriteLineAsync("Run with --help for usage and examples.");
@@ -37,47 +37,46 @@ internal static class TailorCommand
         }
 
         using var cancel = new CancellationTokenSource();
+        var signals = 0;
+        void Stop()
+        {
+            // The first Ctrl-C or SIGTERM asks the command to stop gracefully; a second one ends the
+            // process at once, so nothing can keep a user waiting who asked twice.
+            if (Interlocked.Increment(ref signals) > 1)
+            {
+                Console.Error.WriteLine("stopped at once (second signal).");
+                Environment.Exit(ExitCodes.Failure);
+            }
+
+            cancel.Cancel();
+        }
+
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
-            cancel.Cancel();
+            Stop();
         };
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
-            cancel.Cancel();
+            Stop();
         });
         try
         {
-            // Commands report failures by throwing CliException; the library's own handler would turn
-            // those into a stack trace and exit code 1, so it is off and the catch below maps them.
+            // Commands report failures by throwing; the library's own handler would turn those into a
+            // stack trace and exit code 1, so it is off and Failures maps every exception to one line.
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancel.Token);
         }
-        catch (CliException e)
+        catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (Tailor.Storage.ObjectStoreException e)
-        {
-            await Console.Error.WriteLineAsync($"error: the store failed: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Exception e) when (e is Tailor.Compaction.CompactionException or TimeoutException or Tailor.Format.Segments.SegmentFormatException
-            or Tailor.Format.Series.SFileFormatException)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Confluent.Kafka.KafkaException e)
-        {
-            await Console.Error.WriteLineAsync($"error: Kafka: {e.Error.Reason}");
-            return ExitCodes.Failure;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("stopped.");
-            return ExitCodes.Failure;
+            var (message, code) = Failures.Describe(e, cancel.IsCancellationRequested);
+            await Console.Error.WriteLineAsync(message);
+            if (Environment.GetEnvironmentVariable(Failures.StackTraceVariable) is "1" or "true")
+            {
+                await Console.Error.WriteLineAsync(e.ToString());
+            }
+
+            return code;
         }
     }
 }

@@ -72,7 +72,7 @@ public sealed class KafkaCommandTests(KafkaClusterFixture kafka, ITestOutputHelp
         Expect(results[3], 2, "The Kafka consumer settings were refused");
         Expect(results[4], 2, "--kafka");
         Expect(results[5], 2, "unknown scheme 'gs'");
-        Expect(results[6], 2, "--memory: MemoryBudgetBytes must be at least 16 MiB");
+        Expect(results[6], 2, "--memory must be at least 16 MiB");
     }
 
     private static void Expect(TailorRun.Result result, int code, string message)

@@ -29,7 +29,8 @@ internal static class CompactCommand
             output bytes depend only on the inputs, never on --memory, --parallelism or --split-bytes.
 
             Prints each job's run report: stage seconds, points in and out, duplicates, damaged records,
-            bytes in and out, peak working set, GC pauses and store calls. With --json and --shard, stdout
+            bytes in and out, the job's buffers against --memory and the process's peak working set (the
+            whole process: runtime, code and mapped files besides the buffers), GC pauses and store calls. With --json and --shard, stdout
             is that report; with --all, one object with the totals and a "reports" array.
 
             Examples:
@@ -69,6 +70,7 @@ internal static class CompactCommand
             var options = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
             options.Force = parse.GetValue(force);
             CompactionArguments.ApplyAllowances(parse, early, late, options);
+            CompactionArguments.CheckReach(w, options);
             if (parse.GetValue(splitBytes) is { } split)
             {
                 options.SplitBytes = CompactionArguments.ParseBytes(split, "--split-bytes");
@@ -178,7 +180,8 @@ internal static class CompactCommand
         Console.WriteLine($"  points      {r.PointsIn:N0} in, {r.PointsOut:N0} out, {r.DuplicatesDropped:N0} duplicates dropped, {r.OutOfWindow:N0} out of window, {r.Series:N0} series");
         Console.WriteLine($"  damage      {r.DamagedRecords:N0} records lost ({r.DamagedRegions} regions, {r.DamagedBytes:N0} bytes), {r.UnreadableSegments} unreadable segments");
         Console.WriteLine($"  bytes       {r.BytesIn:N0} in ({r.Segments} segments, {r.Splits} splits), {r.BytesOut:N0} out in {r.Parts.Count} parts ({r.BytesPerPointOut:F3} bytes/point)");
-        Console.WriteLine($"  memory      peak working set {CompactionArguments.Bytes(r.PeakWorkingSetBytes)} of a {CompactionArguments.Bytes(r.MemoryBudgetBytes)} budget, {r.Spills} spills ({CompactionArguments.Bytes(r.SpillBytes)})");
+        Console.WriteLine($"  memory      job buffers peaked at {CompactionArguments.Bytes(r.PeakBufferBytes)} of the {CompactionArguments.Bytes(r.MemoryBudgetBytes)} budget, {r.Spills} spills ({CompactionArguments.Bytes(r.SpillBytes)}); "
+            + $"peak working set of the whole process {CompactionArguments.Bytes(r.PeakWorkingSetBytes)} (runtime, code and mapped files besides the budgeted buffers)");
         Console.WriteLine($"  gc          {r.GcPauseSeconds:F3} s paused ({r.GcPauseFraction:P2}), {r.AllocatedBytesPerPoint:F3} bytes allocated per point");
         Console.WriteLine($"  seconds     {r.StageSeconds.GetValueOrDefault("total"):F2} total: {stages}");
         Console.WriteLine($"  store calls {string.Join(", ", r.StoreCalls.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"))}");
