@@ -9,7 +9,8 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var store = CompactionArguments.Store();
-        var shard = new Option<string>("--shard") { Description = "The shard: org-mod-K or org-<id>.", Required = true };
+        var shard = new Option<string?>("--shard") { Description = "The shard: org-mod-K or org-<id>." };
+        var all = new Option<bool>("--all") { Description = "Verify every shard that has input in the window." };
         var window = CompactionArguments.Window();
         var memory = CompactionArguments.Memory();
         var parallelism = CompactionArguments.Parallelism();
@@ -29,10 +30,12 @@ internal static class VerifyCommand
             Examples:
               tailor verify --store file:///tmp/tailor-data --shard org-mod-3 --window 2026-11-26T00:00Z/4h
               tailor verify --store s3://metrics/prod --shard org-1234 --window 2026-11-26T04:00Z/4h --json
+              tailor verify --store file:///tmp/tailor-data --all --window 2026-11-26T00:00Z/4h
             """)
         {
             store,
             shard,
+            all,
             window,
             memory,
             parallelism,
@@ -43,12 +46,25 @@ internal static class VerifyCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var s = CompactionArguments.ParseShard(parse.GetValue(shard)!);
+            if ((parse.GetValue(shard) is null) == !parse.GetValue(all))
+            {
+                throw new CliException(parse.GetValue(all)
+                    ? "Give either --shard S or --all, not both."
+                    : "Say what to verify: --shard S (e.g. org-mod-3) or --all (every shard with input).", ExitCodes.BadArguments);
+            }
+
             var w = CompactionArguments.ParseWindow(parse.GetValue(window)!);
             var options = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
             CompactionArguments.ApplyAllowances(parse, early, late, options);
+            CompactionArguments.CheckReach(w, options);
             CompactionArguments.Validate(options);
             await using var objects = CompactionArguments.OpenStore(parse.GetValue(store)!, mustExist: true);
+            if (parse.GetValue(all))
+            {
+                return await VerifyAllShards.RunAsync(objects, w, options, parse.GetValue(json), cancellationToken);
+            }
+
+            var s = CompactionArguments.ParseShard(parse.GetValue(shard)!);
             await Console.Error.WriteLineAsync($"verifying {s.Value} {w} …");
             VerifyReport report;
             try
