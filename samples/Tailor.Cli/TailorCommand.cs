@@ -22,6 +22,9 @@ internal static class TailorCommand
         return root;
     }
 
+    /// <summary>How long a command other than sink and worker may take to stop after Ctrl-C or SIGTERM.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var parse = Build().Parse(args);
@@ -38,10 +41,14 @@ internal static class TailorCommand
 
         using var cancel = new CancellationTokenSource();
         var signals = 0;
+
+        // sink and worker have graceful stops of their own (upload and commit; --stop-timeout), bounded by
+        // their options; every other command has nothing to finish, so it gets a few seconds at most.
+        var graceful = args.Length > 0 && args[0] is "sink" or "worker";
         void Stop()
         {
-            // The first Ctrl-C or SIGTERM asks the command to stop gracefully; a second one ends the
-            // process at once, so nothing can keep a user waiting who asked twice.
+            // The first Ctrl-C or SIGTERM asks the command to stop; a second one ends the process at
+            // once, so nothing can keep a user waiting who asked twice.
             if (Interlocked.Increment(ref signals) > 1)
             {
                 Console.Error.WriteLine("stopped at once (second signal).");
@@ -49,6 +56,14 @@ internal static class TailorCommand
             }
 
             cancel.Cancel();
+            if (!graceful)
+            {
+                _ = Task.Delay(StopGrace).ContinueWith(_ =>
+                {
+                    Console.Error.WriteLine($"stopped at once: the command was still stopping {StopGrace.TotalSeconds:F0} s after the signal.");
+                    Environment.Exit(ExitCodes.Failure);
+                }, TaskScheduler.Default);
+            }
         }
 
         Console.CancelKeyPress += (_, e) =>

@@ -79,6 +79,28 @@ public sealed class StopAndSpellingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Demo_stops_soon_after_SIGTERM_in_the_middle_of_its_run()
+    {
+        await using var process = TailorRun.Start("demo", "--points", "3000000", "--series", "5000", "--data", Path.Combine(_folder.Path, "demo"));
+
+        // The embedded cluster is up and the sink workers are joining or the traffic is flowing.
+        await process.WaitForErrorLineAsync(l => l.StartsWith("store ", StringComparison.Ordinal), TailorRun.Timeout);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        process.Terminate();
+        try
+        {
+            Assert.Equal(1, await process.WaitForExitAsync(StopBound));
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"tailor demo was still running {StopBound.TotalSeconds:F0} s after SIGTERM.\n{process.Describe()}");
+        }
+
+        Assert.Contains("stopped", process.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", process.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Gen_says_why_it_wrote_more_points_than_asked()
     {
         var run = await TailorRun.RunAsync("gen", "--store", _folder.Uri, "--points", "1000", "--series", "100", "--orgs", "3", "--shards", "2", "--json");
