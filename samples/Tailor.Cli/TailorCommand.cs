@@ -22,6 +22,9 @@ internal static class TailorCommand
         return root;
     }
 
+    /// <summary>How long a command other than sink and worker may take to stop after Ctrl-C or SIGTERM.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var parse = Build().Parse(args);
@@ -29,7 +32,7 @@ internal static class TailorCommand
         {
             foreach (var error in parse.Errors)
             {
-                await Console.Error.WriteLineAsync($"error: {error.Message}");
+                await Console.Error.WriteLineAsync($"error: {Failures.DescribeParseError(error.Message)}");
             }
 
             await Console.Error.WriteLineAsync("Run with --help for usage and examples.");
@@ -37,47 +40,58 @@ internal static class TailorCommand
         }
 
         using var cancel = new CancellationTokenSource();
+        var signals = 0;
+
+        // sink and worker have graceful stops of their own (upload and commit; --stop-timeout), bounded by
+        // their options; every other command has nothing to finish, so it gets a few seconds at most.
+        var graceful = args.Length > 0 && args[0] is "sink" or "worker";
+        void Stop()
+        {
+            // The first Ctrl-C or SIGTERM asks the command to stop; a second one ends the process at
+            // once, so nothing can keep a user waiting who asked twice.
+            if (Interlocked.Increment(ref signals) > 1)
+            {
+                Console.Error.WriteLine("stopped at once (second signal).");
+                Environment.Exit(ExitCodes.Failure);
+            }
+
+            cancel.Cancel();
+            if (!graceful)
+            {
+                _ = Task.Delay(StopGrace).ContinueWith(_ =>
+                {
+                    Console.Error.WriteLine($"stopped at once: the command was still stopping {StopGrace.TotalSeconds:F0} s after the signal.");
+                    Environment.Exit(ExitCodes.Failure);
+                }, TaskScheduler.Default);
+            }
+        }
+
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
-            cancel.Cancel();
+            Stop();
         };
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
         {
             ctx.Cancel = true;
-            cancel.Cancel();
+            Stop();
         });
         try
         {
-            // Commands report failures by throwing CliException; the library's own handler would turn
-            // those into a stack trace and exit code 1, so it is off and the catch below maps them.
+            // Commands report failures by throwing; the library's own handler would turn those into a
+            // stack trace and exit code 1, so it is off and Failures maps every exception to one line.
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancel.Token);
         }
-        catch (CliException e)
+        catch (Exception e)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (Tailor.Storage.ObjectStoreException e)
-        {
-            await Console.Error.WriteLineAsync($"error: the store failed: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Exception e) when (e is Tailor.Compaction.CompactionException or TimeoutException or Tailor.Format.Segments.SegmentFormatException
-            or Tailor.Format.Series.SFileFormatException)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Confluent.Kafka.KafkaException e)
-        {
-            await Console.Error.WriteLineAsync($"error: Kafka: {e.Error.Reason}");
-            return ExitCodes.Failure;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("stopped.");
-            return ExitCodes.Failure;
+            var (message, code) = Failures.Describe(e, cancel.IsCancellationRequested);
+            await Console.Error.WriteLineAsync(message);
+            if (Environment.GetEnvironmentVariable(Failures.StackTraceVariable) is "1" or "true")
+            {
+                await Console.Error.WriteLineAsync(e.ToString());
+            }
+
+            return code;
         }
     }
 }

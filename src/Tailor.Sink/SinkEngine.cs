@@ -144,7 +144,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
 
     private void Loop(CancellationToken stoppingToken)
     {
-        _source.Start(this);
+        _source.Start(this, stoppingToken);
         _logger.LogInformation("Sink writer {WriterId} started on {Source} writing to {Store}", ObjectKeys.FormatWriterId(WriterId), _source.Name, _store.Name);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -34,6 +34,11 @@ public sealed class KafkaCommandTests(KafkaClusterFixture kafka, ITestOutputHelp
         }
 
         await worker.WaitForErrorLineAsync(l => l.StartsWith("committed ", StringComparison.Ordinal), TailorRun.Timeout);
+
+        // "started" comes once the group has taken the worker in: right before its first assignment.
+        var events = worker.ErrorLines.ToList();
+        var started = events.FindIndex(l => l.StartsWith("started group ", StringComparison.Ordinal));
+        Assert.True(started >= 0 && started + 1 < events.Count && events[started + 1].StartsWith("assigned", StringComparison.Ordinal), string.Join('\n', events));
         worker.Terminate();
         Assert.Equal(0, await worker.WaitForExitAsync(TailorRun.Timeout));
         await worker.WaitForErrorLineAsync(l => l.StartsWith("stopped ", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
@@ -72,7 +77,7 @@ public sealed class KafkaCommandTests(KafkaClusterFixture kafka, ITestOutputHelp
         Expect(results[3], 2, "The Kafka consumer settings were refused");
         Expect(results[4], 2, "--kafka");
         Expect(results[5], 2, "unknown scheme 'gs'");
-        Expect(results[6], 2, "--memory: MemoryBudgetBytes must be at least 16 MiB");
+        Expect(results[6], 2, "--memory must be at least 16 MiB");
     }
 
     private static void Expect(TailorRun.Result result, int code, string message)

@@ -136,7 +136,7 @@ public sealed class StoreCommandTests(GeneratedStore store, ITestOutputHelper ou
         Expect(results[0], 2, "--shard S (e.g. org-mod-3) or --all");
         Expect(results[1], 2, "not both");
         Expect(results[2], 2, "--memory: 'lots' is not a size");
-        Expect(results[3], 2, "--memory: MemoryBudgetBytes must be at least 16 MiB");
+        Expect(results[3], 2, "--memory must be at least 16 MiB (was 1048576)");
         Expect(results[4], 2, "'shard-1' is not a shard name");
         Expect(results[5], 2, "not a valid bucket name");
         Assert.False(Directory.Exists(Path.Combine(store.Path, "series")), "nothing may be written by a refused command");

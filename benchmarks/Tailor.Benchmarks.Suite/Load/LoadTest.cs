@@ -259,7 +259,7 @@ public static class LoadTest
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[]
         {
-            "exec", program, "gen", "--to-kafka", brokers, "--topics", string.Join(',', topics),
+            "exec", program, "gen", "--to-kafka", brokers, "--topic", string.Join(',', topics),
             "--points", "1000000000000", "--series", workload.Series.ToString(CultureInfo.InvariantCulture),
             "--orgs", workload.Orgs.ToString(CultureInfo.InvariantCulture), "--seed", workload.Seed.ToString(CultureInfo.InvariantCulture),
             "--start", workload.StartTime.ToString(CultureInfo.InvariantCulture),

@@ -27,8 +27,8 @@ internal static class BenchCommand
     private static Command Load()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var rate = new Option<double>("--rate") { Description = "Payloads per second offered (default 4000: ten times the demo's).", DefaultValueFactory = _ => 4000 };
-        var seconds = new Option<double>("--seconds") { Description = "Seconds of traffic (default 30).", DefaultValueFactory = _ => 30 };
+        var rate = new Option<double>("--rate") { Description = "Payloads per second offered (4000 is ten times the demo's rate).", DefaultValueFactory = _ => 4000 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds of traffic.", DefaultValueFactory = _ => 30 };
         var command = new Command("load", """
             The load test: 'tailor gen --to-kafka' offers traffic at a fixed rate to an embedded cluster (16
             partitions over two topics), one sink worker consumes it into a local store, then every window
@@ -77,8 +77,8 @@ internal static class BenchCommand
     private static Command Sink()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var partitions = new Option<int>("--partitions") { Description = "Partitions of the benchmark topic (default 32).", DefaultValueFactory = _ => 32 };
-        var budget = new Option<long>("--budget") { Description = "The sink's buffer budget in bytes (default 67108864 = 64 MiB).", DefaultValueFactory = _ => 64L << 20 };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions of the benchmark topic.", DefaultValueFactory = _ => 32 };
+        var budget = new Option<string?>("--budget") { Description = "The sink's buffer budget: bytes or a size such as 64MiB (default 64MiB)." };
         var command = new Command("sink", "Payloads/s through one sink worker (embedded cluster, local store) against a bare consumer reading the same messages in the same run.")
         {
             json,
@@ -87,13 +87,19 @@ internal static class BenchCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (parse.GetValue(partitions) is < 1 or > 256 || parse.GetValue(budget) < 1L << 20)
+            if (parse.GetValue(partitions) is < 1 or > 256)
             {
-                throw new CliException("--partitions must be 1 to 256 and --budget at least 1 MiB.", ExitCodes.BadArguments);
+                throw new CliException($"--partitions must be 1 to 256 (was {parse.GetValue(partitions)}).", ExitCodes.BadArguments);
+            }
+
+            var budgetBytes = parse.GetValue(budget) is { } b ? CompactionArguments.ParseBytes(b, "--budget") : 64L << 20;
+            if (budgetBytes < 1L << 20)
+            {
+                throw new CliException($"--budget must be at least 1 MiB (was {CompactionArguments.Bytes(budgetBytes)}).", ExitCodes.BadArguments);
             }
 
             var result = await Tailor.Benchmarks.Sink.SinkBench.RunAsync(
-                new Tailor.Benchmarks.Sink.SinkBenchOptions { Partitions = parse.GetValue(partitions), BufferBudgetBytes = parse.GetValue(budget) },
+                new Tailor.Benchmarks.Sink.SinkBenchOptions { Partitions = parse.GetValue(partitions), BufferBudgetBytes = budgetBytes },
                 Console.Error, cancellationToken);
             if (parse.GetValue(json))
             {
@@ -115,10 +121,10 @@ internal static class BenchCommand
     private static Command Compaction()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var memory = new Option<long>("--memory") { Description = "The job's memory budget in bytes (default 134217728 = 128 MiB).", DefaultValueFactory = _ => 128L << 20 };
+        var memory = new Option<string?>("--memory") { Description = "The job's memory budget: bytes or a size such as 128MiB or 1GiB (default 128MiB)." };
         var points = new Option<long?>("--points") { Description = "Points to generate (default: decoded input 4.5 times the budget)." };
         var duck = new Option<int?>("--duckdb-points") { Description = "Points handed to the DuckDB peer, the first of the segments (default: every point of the job, as Tailor's)." };
-        var jobs = new Option<int>("--jobs") { Description = "Jobs measured after the process's first; points/s is their median (default 3).", DefaultValueFactory = _ => 3 };
+        var jobs = new Option<int>("--jobs") { Description = "Jobs measured after the process's first; points/s is their median.", DefaultValueFactory = _ => 3 };
         var command = new Command("compaction", "End-to-end compaction on generated segments in a local store, input several times the memory budget, against the decompress-only ceiling and DuckDB doing the same job.")
         {
             json,
@@ -129,13 +135,29 @@ internal static class BenchCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (parse.GetValue(memory) < 16L << 20 || parse.GetValue(duck) is < 1000 || parse.GetValue(points) is < 10_000 || parse.GetValue(jobs) is < 1 or > 100)
+            var memoryBytes = parse.GetValue(memory) is { } m ? CompactionArguments.ParseBytes(m, "--memory") : 128L << 20;
+            if (memoryBytes < 16L << 20)
             {
-                throw new CliException("--memory must be at least 16 MiB, --duckdb-points at least 1000, --points at least 10,000 and --jobs 1 to 100.", ExitCodes.BadArguments);
+                throw new CliException($"--memory must be at least 16 MiB (was {CompactionArguments.Bytes(memoryBytes)}).", ExitCodes.BadArguments);
+            }
+
+            if (parse.GetValue(duck) is < 1000)
+            {
+                throw new CliException($"--duckdb-points must be at least 1000 (was {parse.GetValue(duck)}).", ExitCodes.BadArguments);
+            }
+
+            if (parse.GetValue(points) is < 10_000)
+            {
+                throw new CliException($"--points must be at least 10,000 (was {parse.GetValue(points)}).", ExitCodes.BadArguments);
+            }
+
+            if (parse.GetValue(jobs) is < 1 or > 100)
+            {
+                throw new CliException($"--jobs must be 1 to 100 (was {parse.GetValue(jobs)}).", ExitCodes.BadArguments);
             }
 
             var result = await Tailor.Benchmarks.Compaction.CompactionBench.RunAsync(
-                new Tailor.Benchmarks.Compaction.CompactionBenchOptions { MemoryBudgetBytes = parse.GetValue(memory), Points = parse.GetValue(points), DuckDbPoints = parse.GetValue(duck), MeasuredJobs = parse.GetValue(jobs) },
+                new Tailor.Benchmarks.Compaction.CompactionBenchOptions { MemoryBudgetBytes = memoryBytes, Points = parse.GetValue(points), DuckDbPoints = parse.GetValue(duck), MeasuredJobs = parse.GetValue(jobs) },
                 Console.Error);
             if (parse.GetValue(json))
             {
@@ -149,7 +171,7 @@ internal static class BenchCommand
                 Console.WriteLine($"duckdb               {result.DuckDbPointsPerSec / 1e6,8:F2} M/s (ratio {result.RatioToDuckDb:F2})");
                 Console.WriteLine($"gc pauses            {result.GcPauseFraction:P2} of wall time");
                 Console.WriteLine($"allocated            {result.AllocatedBytesPerPoint:F4} bytes/point (first job of the process: {result.FirstJobAllocatedBytesPerPoint:F4}, {result.FirstJobPointsPerSec / 1e6:F2} M points/s)");
-                Console.WriteLine($"peak working set     {result.PeakWorkingSetBytes / 1048576.0:F0} MiB (budget {result.MemoryBudgetBytes / 1048576.0:F0} MiB)");
+                Console.WriteLine($"peak working set     {result.PeakWorkingSetBytes / 1048576.0:F0} MiB, the whole process (the job's buffers stay within the {result.MemoryBudgetBytes / 1048576.0:F0} MiB budget)");
                 Console.WriteLine($"bytes/point out      {result.BytesPerPointOut:F3}");
             }
 
@@ -161,9 +183,9 @@ internal static class BenchCommand
     private static Command Format()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var points = new Option<long>("--points") { Description = "Points in the segment corpus (default 2,000,000).", DefaultValueFactory = _ => 2_000_000 };
-        var iterations = new Option<int>("--iterations") { Description = "Timed passes; the fastest counts (default 5).", DefaultValueFactory = _ => 5 };
-        var codecSeries = new Option<int>("--codec-series") { Description = "Series in the codec corpus (default 2,000).", DefaultValueFactory = _ => 2_000 };
+        var points = new Option<long>("--points") { Description = "Points in the segment corpus.", DefaultValueFactory = _ => 2_000_000 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed passes; the fastest counts.", DefaultValueFactory = _ => 5 };
+        var codecSeries = new Option<int>("--codec-series") { Description = "Series in the codec corpus.", DefaultValueFactory = _ => 2_000 };
         var command = new Command("format", "Segment read against the zstd decompress-only ceiling, allocations per payload, bytes per point, and the series codecs (gorilla, the default, Parquet).")
         {
             json,

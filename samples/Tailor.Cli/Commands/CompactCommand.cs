@@ -48,7 +48,8 @@ internal static class CompactCommand
             <p> folder the sink's rule gives), and misrouted payloads (orgs that route to another shard).
 
             Prints each job's run report: stage seconds, points in and out, duplicates, damaged records,
-            bytes in and out, peak working set, GC pauses and store calls. With --json and --shard, stdout
+            bytes in and out, the job's buffers against --memory and the process's peak working set (the
+            whole process: runtime, code and mapped files besides the buffers), GC pauses and store calls. With --json and --shard, stdout
             is that report; with --all, one object with the totals and a "reports" array.
 
             Examples:
@@ -99,6 +100,7 @@ internal static class CompactCommand
             }
 
             CompactionArguments.ApplyAllowances(parse, early, late, options);
+            CompactionArguments.CheckReach(w, options);
             if (parse.GetValue(splitBytes) is { } split)
             {
                 options.SplitBytes = CompactionArguments.ParseBytes(split, "--split-bytes");
@@ -235,7 +237,8 @@ internal static class CompactCommand
         }
 
         Console.WriteLine($"  bytes       {r.BytesIn:N0} in ({r.Segments} segments, {r.Splits} splits), {r.BytesOut:N0} out in {r.Parts.Count} parts ({r.BytesPerPointOut:F3} bytes/point)");
-        Console.WriteLine($"  memory      peak working set {CompactionArguments.Bytes(r.PeakWorkingSetBytes)} of a {CompactionArguments.Bytes(r.MemoryBudgetBytes)} budget, {r.Spills} spills ({CompactionArguments.Bytes(r.SpillBytes)})");
+        Console.WriteLine($"  memory      job buffers peaked at {CompactionArguments.Bytes(r.PeakBufferBytes)} of the {CompactionArguments.Bytes(r.MemoryBudgetBytes)} budget, {r.Spills} spills ({CompactionArguments.Bytes(r.SpillBytes)}); "
+            + $"peak working set of the whole process {CompactionArguments.Bytes(r.PeakWorkingSetBytes)} (runtime, code and mapped files besides the budgeted buffers)");
         Console.WriteLine($"  gc          {r.GcPauseSeconds:F3} s paused ({r.GcPauseFraction:P2}), {r.AllocatedBytesPerPoint:F3} bytes allocated per point");
         Console.WriteLine($"  seconds     {r.StageSeconds.GetValueOrDefault("total"):F2} total: {stages}");
         Console.WriteLine($"  store calls {string.Join(", ", r.StoreCalls.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"))}");

@@ -67,6 +67,12 @@ internal static class CompactionArguments
             throw new CliException($"--store: there is no store at {parsed.LocalPath} (the folder does not exist). Write one with: tailor gen --store {uri} --points 1000000", ExitCodes.BadArguments);
         }
 
+        if (!mustExist && parsed.Kind == StoreKind.Local)
+        {
+            // A store that writes: say up front when its folder cannot be made or written.
+            EnsureWritableFolder(parsed.LocalPath!, "--store");
+        }
+
         try
         {
             return ObjectStoreFactory.Open(parsed);
@@ -83,7 +89,10 @@ internal static class CompactionArguments
     public static ShardName ParseShard(string text) =>
         ShardName.TryParse(text, out var shard) ? shard : throw new CliException($"--shard: '{text}' is not a shard name: use org-mod-K (a shared shard) or org-<id> (an org's own shard), e.g. org-mod-3.", ExitCodes.BadArguments);
 
-    /// <summary>Parses a size: a number of bytes, or a number with KiB, MiB, GiB, TiB (or K, M, G, T, KB, MB, GB: all powers of 1024).</summary>
+    /// <summary>
+    /// Parses a size: a number of bytes, or a number with KiB, MiB, GiB, TiB (or K, M, G, T, KB, MB, GB: all
+    /// powers of 1024). Zero is a size; whether it is large enough is for the option's own check to say.
+    /// </summary>
     public static long ParseBytes(string text, string option)
     {
         var trimmed = text.Trim();
@@ -103,12 +112,18 @@ internal static class CompactionArguments
             "T" or "TB" or "TIB" => 1L << 40,
             _ => null,
         };
-        if (digits == 0 || scale is null || !double.TryParse(trimmed[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) || number <= 0)
+        if (digits == 0 || scale is null || !double.TryParse(trimmed[..digits], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number) || number < 0)
         {
             throw new CliException($"{option}: '{text}' is not a size: use bytes or a number with a unit, e.g. 1073741824, 512MiB or 2GiB.", ExitCodes.BadArguments);
         }
 
-        return (long)(number * scale.Value);
+        var bytes = number * scale.Value;
+        if (bytes >= 1L << 62)
+        {
+            throw new CliException($"{option}: '{text}' is too large: use at most 4 EiB.", ExitCodes.BadArguments);
+        }
+
+        return (long)bytes;
     }
 
     /// <summary>Parses a time: ISO 8601 (UTC unless an offset is given) or Unix seconds.</summary>
@@ -231,13 +246,13 @@ internal static class CompactionArguments
 
         if (parse.GetValue(workDirectory) is { } folder)
         {
-            options.WorkDirectory = Path.GetFullPath(folder);
+            options.WorkDirectory = EnsureWritableFolder(folder, "--work-dir");
         }
 
         return options;
     }
 
-    /// <summary>Checks compaction options and names the flag of the first bad one.</summary>
+    /// <summary>Checks compaction options and names the flag of the first bad one, in the words of the flag.</summary>
     public static void Validate(CompactionOptions options)
     {
         try
@@ -248,14 +263,75 @@ internal static class CompactionArguments
         {
             var flag = e.ParamName switch
             {
-                nameof(Tailor.Compaction.CompactionOptions.MemoryBudgetBytes) => "--memory",
-                nameof(Tailor.Compaction.CompactionOptions.Parallelism) => "--parallelism",
-                nameof(Tailor.Compaction.CompactionOptions.SplitBytes) => "--split-bytes",
-                nameof(Tailor.Compaction.CompactionOptions.TargetPartBytes) => "--part-bytes",
-                nameof(Tailor.Compaction.CompactionOptions.WorkDirectory) => "--work-dir",
+                nameof(CompactionOptions.MemoryBudgetBytes) => "--memory",
+                nameof(CompactionOptions.Parallelism) => "--parallelism",
+                nameof(CompactionOptions.SplitBytes) => "--split-bytes",
+                nameof(CompactionOptions.TargetPartBytes) => "--part-bytes",
+                nameof(CompactionOptions.WorkDirectory) => "--work-dir",
+                nameof(CompactionOptions.EarlyAllowance) or nameof(CompactionOptions.LateAllowance) => "--early-allowance and --late-allowance",
                 _ => "options",
             };
-            throw new CliException($"{flag}: {e.Message.Split(" (Parameter", 2)[0]}", ExitCodes.BadArguments);
+            var message = e.Message.Split(" (Parameter", 2)[0];
+            throw new CliException(e.ParamName is { } name && message.StartsWith(name, StringComparison.Ordinal) ? flag + message[name.Length..] : $"{flag}: {message}", ExitCodes.BadArguments);
+        }
+    }
+
+    /// <summary>
+    /// Makes sure a folder the user named can hold files: creates it and writes and deletes a probe file,
+    /// so an unusable path (under a regular file, read-only, on a full disk) is one clear line up front
+    /// instead of a failure in the middle of a job.
+    /// </summary>
+    /// <param name="path">The folder.</param>
+    /// <param name="option">The option that named it, for the message.</param>
+    /// <exception cref="CliException">The folder cannot be created or written (exit code 2).</exception>
+    public static string EnsureWritableFolder(string path, string option)
+    {
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new CliException($"{option}: '{path}' is not a usable path: {e.Message}", ExitCodes.BadArguments);
+        }
+
+        for (var parent = full; !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+        {
+            if (File.Exists(parent))
+            {
+                throw new CliException($"{option}: cannot use {full}: {parent} is a file, not a folder.", ExitCodes.BadArguments);
+            }
+        }
+
+        try
+        {
+            Directory.CreateDirectory(full);
+            var probe = Path.Combine(full, $".tailor-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+            return full;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{option}: cannot write to {full}: {e.Message}", ExitCodes.BadArguments);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a window whose segment hours (from the early allowance before it to the late allowance after
+    /// it) reach outside the years 1 to 9999 that times and segment keys can name.
+    /// </summary>
+    public static void CheckReach(CompactionWindow window, CompactionOptions options)
+    {
+        var first = window.Start.UtcTicks - options.EarlyAllowance.Ticks;
+        var last = window.End.UtcTicks + options.LateAllowance.Ticks;
+        if (first < DateTimeOffset.MinValue.UtcTicks || last > DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerHour)
+        {
+            throw new CliException(
+                $"--window: {window} with an early allowance of {options.EarlyAllowance.TotalHours:0.##}h and a late allowance of {options.LateAllowance.TotalHours:0.##}h "
+                + "reaches outside the years 1 to 9999 that segment hours can name: choose a later or earlier window, or smaller allowances (--early-allowance 0, --late-allowance 0).",
+                ExitCodes.BadArguments);
         }
     }
 

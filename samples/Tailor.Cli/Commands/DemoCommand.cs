@@ -10,13 +10,13 @@ internal static class DemoCommand
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout (progress stays on stderr)." };
-        var points = new Option<long>("--points") { Description = "Points of realistic traffic to produce (default 5,000,000).", DefaultValueFactory = _ => 5_000_000 };
-        var series = new Option<int>("--series") { Description = "Series in the population (default 20,000).", DefaultValueFactory = _ => 20_000 };
-        var data = new Option<string>("--data") { Description = "Local folder for the store; each run gets its own subfolder (default ./tailor-data).", DefaultValueFactory = _ => "tailor-data" };
+        var points = new Option<long>("--points") { Description = "Points of realistic traffic to produce.", DefaultValueFactory = _ => 5_000_000 };
+        var series = new Option<int>("--series") { Description = "Series in the population.", DefaultValueFactory = _ => 20_000 };
+        var data = new Option<string>("--data") { Description = "Local folder for the store; each run gets its own subfolder.", DefaultValueFactory = _ => "tailor-data" };
         var store = new Option<string?>("--store") { Description = "A store URI instead of a local folder, e.g. s3://bucket/demo?endpoint=http://127.0.0.1:9000." };
-        var clean = new Option<bool>("--clean") { Description = "Delete the data folder before running." };
-        var workers = new Option<int>("--workers") { Description = "Sink workers in the consumer group (default 2).", DefaultValueFactory = _ => 2 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the workload (default 1).", DefaultValueFactory = _ => 1 };
+        var clean = new Option<bool>("--clean") { Description = "Delete the runs an earlier demo left in the data folder first (only what the demo made: it refuses a folder it did not create)." };
+        var workers = new Option<int>("--workers") { Description = "Sink workers in the consumer group (1 to 8).", DefaultValueFactory = _ => 2 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the workload.", DefaultValueFactory = _ => 1 };
         var command = new Command("demo", """
             Run the whole pipeline on embedded defaults: an in-process Kafka cluster (librdkafka's mock
             brokers speaking the real protocol on loopback), realistic traffic over several topics and
@@ -51,14 +51,36 @@ internal static class DemoCommand
                 Workers = parse.GetValue(workers),
                 Seed = parse.GetValue(seed),
             };
-            if (options.Points < 10_000 || options.Series < 10 || options.Workers is < 1 or > 8)
+            if (options.Points < 10_000)
             {
-                throw new CliException("--points must be at least 10,000, --series at least 10 and --workers 1 to 8.", ExitCodes.BadArguments);
+                throw new CliException($"--points must be at least 10,000 (was {options.Points:N0}).", ExitCodes.BadArguments);
             }
 
-            if (options.StoreUri is { } uri && !Tailor.Storage.StoreUri.TryParse(uri, out _, out var problem))
+            if (options.Series < 10)
             {
-                throw new CliException($"--store: {problem}", ExitCodes.BadArguments);
+                throw new CliException($"--series must be at least 10 (was {options.Series:N0}).", ExitCodes.BadArguments);
+            }
+
+            if (options.Workers is < 1 or > 8)
+            {
+                throw new CliException($"--workers must be 1 to 8 (was {options.Workers}).", ExitCodes.BadArguments);
+            }
+
+            if (options.StoreUri is { } uri)
+            {
+                if (!Tailor.Storage.StoreUri.TryParse(uri, out _, out var problem))
+                {
+                    throw new CliException($"--store: {problem}", ExitCodes.BadArguments);
+                }
+
+                if (options.Clean || parse.GetResult(data) is { Implicit: false })
+                {
+                    throw new CliException("--clean and --data are for a local demo folder; with --store the demo writes to that store and deletes nothing.", ExitCodes.BadArguments);
+                }
+            }
+            else
+            {
+                DemoFolder.Prepare(options.DataFolder, options.Clean);
             }
 
             var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -77,9 +99,25 @@ internal static class DemoCommand
         return command;
     }
 
+    /// <summary>
+    /// The console for the summary: as wide as the terminal when stdout is one; otherwise wide enough that
+    /// no line is wrapped (a file or a pipe gets each row on one line), and without colour codes.
+    /// </summary>
+    private static IAnsiConsole Stdout()
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            return AnsiConsole.Console;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = 1000;
+        return console;
+    }
+
     private static void Print(DemoSummary s)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn(new TableColumn("").RightAligned());
+        var table = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("").AddColumn(new TableColumn("").RightAligned());
         table.AddRow("payloads", $"{s.Payloads:N0}");
         table.AddRow("points produced", $"{s.Points:N0}");
         table.AddRow("segments", $"{s.Segments:N0} ({s.BytesIn / 1048576.0:F1} MiB, {(double)s.BytesIn / Math.Max(1, s.Points):F2} bytes/point)");
@@ -97,6 +135,6 @@ internal static class DemoCommand
         table.AddRow("total time", $"{s.Seconds:F1} s");
         var ok = s.Missing + s.Different + s.Extra == 0;
         table.AddRow("verify", $"expected {s.Expected:N0}, found {s.Found:N0}, missing {s.Missing:N0}, different {s.Different:N0}, extra {s.Extra:N0} {(ok ? "[green]OK[/]" : "[red]MISMATCH[/]")}");
-        AnsiConsole.Write(table);
+        Stdout().Write(table);
     }
 }

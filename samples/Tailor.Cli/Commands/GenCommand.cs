@@ -14,14 +14,22 @@ internal static class GenCommand
     {
         var store = new Option<string?>("--store") { Description = "Write segments straight to this store: " + CompactionArguments.StoreHelp };
         var toKafka = new Option<string?>("--to-kafka") { Description = "Produce payloads to these brokers (host:port,...) instead." };
-        var topics = new Option<string?>("--topics") { Description = "With --to-kafka: the topics, comma-separated; payloads are spread evenly over all their partitions." };
-        var points = new Option<long>("--points") { Description = "How many points to generate (default 1,000,000).", DefaultValueFactory = _ => 1_000_000 };
-        var series = new Option<int>("--series") { Description = "How many series (default 20,000).", DefaultValueFactory = _ => 20_000 };
-        var orgs = new Option<int>("--orgs") { Description = "How many orgs, Zipf-sized (default 200).", DefaultValueFactory = _ => 200 };
-        var seed = new Option<ulong>("--seed") { Description = "The seed: the same seed gives the same payloads (default 1).", DefaultValueFactory = _ => 1 };
-        var shards = new Option<int>("--shards") { Description = "With --store: shared shards of the shard map, org id mod N (default 64).", DefaultValueFactory = _ => 64 };
+        var topics = new Option<string[]>("--topic", "--topics")
+        {
+            Description = "With --to-kafka: a topic to produce to (repeatable, or comma-separated); payloads are spread evenly over all their partitions.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var points = new Option<long>("--points")
+        {
+            Description = "How many points to generate; the last payload is written whole, so a few more can be written, and the summary says how many.",
+            DefaultValueFactory = _ => 1_000_000,
+        };
+        var series = new Option<int>("--series") { Description = "How many series.", DefaultValueFactory = _ => 20_000 };
+        var orgs = new Option<int>("--orgs") { Description = "How many orgs, Zipf-sized.", DefaultValueFactory = _ => 200 };
+        var seed = new Option<ulong>("--seed") { Description = "The seed: the same seed gives the same payloads.", DefaultValueFactory = _ => 1 };
+        var shards = new Option<int?>("--shards") { Description = "With --store: shared shards of the shard map, org id mod N (default 64)." };
         var start = new Option<string?>("--start") { Description = "The first timestamp: 2026-11-26T00:00Z or Unix seconds (default 2026-11-26T00:00Z)." };
-        var rate = new Option<double>("--rate") { Description = "With --to-kafka: payloads per second, 0 for as fast as possible (default 0).", DefaultValueFactory = _ => 0 };
+        var rate = new Option<double?>("--rate") { Description = "With --to-kafka: payloads per second, 0 for as fast as possible (default 0)." };
         var setting = new Option<string[]>("--kafka-setting")
         {
             Description = "With --to-kafka: a librdkafka producer property, key=value (repeatable), e.g. security.protocol=SASL_SSL.",
@@ -42,8 +50,8 @@ internal static class GenCommand
             Examples:
               tailor gen --store file:///tmp/tailor-data --points 5000000
               tailor gen --store file:///tmp/tailor-data --points 200000 --series 2000 --orgs 20 --shards 4 --seed 7 --json
-              tailor gen --to-kafka broker1:9092 --topics metrics-a,metrics-b --points 10000000 --rate 5000
-              tailor gen --to-kafka 127.0.0.1:9092 --topics metrics --points 100000 --seed 7 --json
+              tailor gen --to-kafka broker1:9092 --topic metrics-a --topic metrics-b --points 10000000 --rate 5000
+              tailor gen --to-kafka 127.0.0.1:9092 --topic metrics --points 100000 --seed 7 --json
             """)
         {
             store,
@@ -80,16 +88,30 @@ internal static class GenCommand
                     throw new CliException("Choose one destination: --to-kafka or --store, not both.", ExitCodes.BadArguments);
                 }
 
-                return GenToKafka.RunAsync(brokers, parse.GetValue(topics), workload, parse.GetValue(rate), parse.GetValue(setting) ?? [], parse.GetValue(json), cancellationToken);
+                RefuseUnused(parse, "--to-kafka", shards);
+                return GenToKafka.RunAsync(brokers, parse.GetValue(topics) ?? [], workload, parse.GetValue(rate) ?? 0, parse.GetValue(setting) ?? [], parse.GetValue(json), cancellationToken);
             }
 
             if (parse.GetValue(store) is { } uri)
             {
-                return GenToStore.RunAsync(uri, workload, parse.GetValue(shards), parse.GetValue(json), cancellationToken);
+                // Options of the other mode would be silently ignored: a --rate that paces nothing misleads.
+                RefuseUnused(parse, "--store", topics, rate, setting);
+                return GenToStore.RunAsync(uri, workload, parse.GetValue(shards) ?? 64, parse.GetValue(json), cancellationToken);
             }
 
-            throw new CliException("Say where the traffic goes: --store URI (segments straight to a store) or --to-kafka BROKERS --topics a,b.", ExitCodes.BadArguments);
+            throw new CliException("Say where the traffic goes: --store URI (segments straight to a store) or --to-kafka BROKERS --topic a.", ExitCodes.BadArguments);
         });
         return command;
+    }
+
+    /// <summary>Refuses options given on the command line that do nothing in the chosen mode.</summary>
+    private static void RefuseUnused(ParseResult parse, string mode, params Option[] options)
+    {
+        var given = options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        if (given.Count > 0)
+        {
+            throw new CliException($"{string.Join(", ", given)} {(given.Count == 1 ? "does" : "do")} nothing with {mode}: "
+                + (mode == "--store" ? "--topic, --rate and --kafka-setting are for --to-kafka." : "--shards is for --store (the sink routes by its own shard map)."), ExitCodes.BadArguments);
+        }
     }
 }

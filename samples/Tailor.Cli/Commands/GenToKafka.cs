@@ -11,12 +11,12 @@ namespace Tailor.Cli.Commands;
 /// </summary>
 internal static class GenToKafka
 {
-    public static async Task<int> RunAsync(string brokers, string? topicList, WorkloadOptions workload, double rate, string[] settings, bool json, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string brokers, IEnumerable<string> topicList, WorkloadOptions workload, double rate, string[] settings, bool json, CancellationToken cancellationToken)
     {
-        var topics = (topicList ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var topics = topicList.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.Ordinal).ToArray();
         if (topics.Length == 0)
         {
-            throw new CliException("--to-kafka needs --topics a,b: the topics to produce to.", ExitCodes.BadArguments);
+            throw new CliException("--to-kafka needs --topic: the topics to produce to (--topic a --topic b, or --topic a,b).", ExitCodes.BadArguments);
         }
 
         if (rate < 0 || double.IsNaN(rate))
@@ -61,7 +61,8 @@ internal static class GenToKafka
         }
 
         using var disposeProducer = producer;
-        var partitions = Partitions(producer, brokers, topics);
+        await Console.Error.WriteLineAsync($"connecting to Kafka at {brokers} …");
+        var partitions = Partitions(producer, brokers, topics, cancellationToken);
         using var generator = new WorkloadGenerator(workload);
         var frame = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
         var watch = Stopwatch.StartNew();
@@ -116,7 +117,8 @@ internal static class GenToKafka
             }
         }
 
-        var unsent = producer.Flush(TimeSpan.FromSeconds(60));
+        // After a stop request the flush gets a few seconds, not a minute: what it could not deliver is counted.
+        var unsent = producer.Flush(cancellationToken.IsCancellationRequested ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(60));
         var seconds = watch.Elapsed.TotalSeconds;
         var summary = new
         {
@@ -125,6 +127,8 @@ internal static class GenToKafka
             Partitions = partitions.Count,
             Payloads = payloads,
             Points = generator.PointsGenerated,
+            PointsRequested = workload.TargetPoints,
+            PointsNote = generator.PointsGenerated == workload.TargetPoints ? null : GenToStore.PointsNote(generator.PointsGenerated, workload.TargetPoints ?? 0),
             Bytes = bytes,
             DuplicatePayloads = duplicates,
             Failed = failed + unsent,
@@ -139,6 +143,11 @@ internal static class GenToKafka
         else
         {
             await Console.Out.WriteLineAsync($"produced {payloads} payloads ({summary.Points} points, {bytes} bytes) to {partitions.Count} partitions of {string.Join(',', topics)} in {seconds:F1} s ({summary.PayloadsPerSec} payloads/s)");
+            if (summary.PointsNote is { } note)
+            {
+                await Console.Out.WriteLineAsync($"points: {note}");
+            }
+
         }
 
         if (summary.Failed > 0)
@@ -150,19 +159,40 @@ internal static class GenToKafka
     }
 
     /// <summary>Every partition of the topics, in topic order: the round-robin targets.</summary>
-    private static List<TopicPartition> Partitions(IProducer<byte[], byte[]> producer, string brokers, string[] topics)
+    private static List<TopicPartition> Partitions(IProducer<byte[], byte[]> producer, string brokers, string[] topics, CancellationToken cancellationToken)
     {
-        Metadata metadata;
-        try
+        Metadata? metadata = null;
+        KafkaException? last = null;
+        var timeout = TimeSpan.FromSeconds(15);
+        var watch = Stopwatch.StartNew();
+        using (var admin = new DependentAdminClientBuilder(producer.Handle).Build())
         {
-            using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+            // Asked in slices of a second, so Ctrl-C or SIGTERM while no broker answers stops within one.
+            while (metadata is null && watch.Elapsed < timeout)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var asked = Stopwatch.StartNew();
+                try
+                {
+                    // All topics: naming one in the request would create it where auto-creation is on.
+                    var answer = admin.GetMetadata(TimeSpan.FromSeconds(1));
+                    metadata = answer.Brokers.Count > 0 ? answer : null;
+                }
+                catch (KafkaException e)
+                {
+                    last = e;
+                }
 
-            // All topics: naming one in the request would create it where auto-creation is on.
-            metadata = admin.GetMetadata(TimeSpan.FromSeconds(15));
+                if (metadata is null && asked.Elapsed < TimeSpan.FromMilliseconds(200))
+                {
+                    cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+                }
+            }
         }
-        catch (KafkaException e)
+
+        if (metadata is null)
         {
-            throw new CliException($"No Kafka broker at {brokers} answered within 15 s ({e.Error.Reason}).", ExitCodes.Failure);
+            throw new CliException($"No Kafka broker at {brokers} answered within {timeout.TotalSeconds:0} s{(last is null ? "" : $" ({last.Error.Reason})")}.", ExitCodes.Failure);
         }
 
         var result = new List<TopicPartition>();

@@ -59,6 +59,7 @@ internal static class GenToStore
         }
 
         var seconds = watch.Elapsed.TotalSeconds;
+        var asked = workload.TargetPoints ?? points;
         if (json)
         {
             JsonOutput.Write(new
@@ -67,6 +68,8 @@ internal static class GenToStore
                 Seed = workload.Seed,
                 Payloads = payloads,
                 Points = points,
+                PointsRequested = asked,
+                PointsNote = points == asked ? null : PointsNote(points, asked),
                 Segments = segments,
                 Bytes = bytes,
                 BytesPerPoint = points == 0 ? 0 : Math.Round((double)bytes / points, 3),
@@ -81,6 +84,11 @@ internal static class GenToStore
             Console.WriteLine($"store      {store.Name}");
             Console.WriteLine($"payloads   {payloads:N0}");
             Console.WriteLine($"points     {points:N0} ({points / Math.Max(seconds, 1e-9):N0}/s)");
+            if (points != asked)
+            {
+                Console.WriteLine($"           {PointsNote(points, asked)}");
+            }
+
             Console.WriteLine($"segments   {segments:N0} in {shardsWritten.Count} of {sharedShards} shards");
             Console.WriteLine($"bytes      {bytes:N0} ({CompactionArguments.Bytes(bytes)}, {(double)bytes / Math.Max(points, 1):F2} bytes/point)");
             Console.WriteLine($"windows    {string.Join(' ', windows)}");
@@ -92,4 +100,9 @@ internal static class GenToStore
 
         return ExitCodes.Success;
     }
+
+    /// <summary>Why the count written differs from <c>--points</c>: payloads are never cut.</summary>
+    internal static string PointsNote(long points, long asked) => points > asked
+        ? $"{points - asked:N0} more than the {asked:N0} asked: the last payload is written whole (a payload is one agent's batch, and a duplicate delivery repeats one), never cut."
+        : $"{asked - points:N0} fewer than the {asked:N0} asked: the run stopped before the generator reached them.";
 }

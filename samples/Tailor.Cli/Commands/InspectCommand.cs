@@ -11,9 +11,10 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A segment (.tseg) or S-file (.tsf) on local disk." };
+        var file = new Argument<string>("file") { Description = "A segment (.tseg) or S-file (.tsf): a local path or file:// URI, or with --store the object's key in that store." };
+        var store = new Option<string?>("--store") { Description = "Read FILE as a key of this store (e.g. segments/org-mod-3/2026-11-26T05/a7/….tseg): " + CompactionArguments.StoreHelp };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text." };
-        var blocks = new Option<int>("--blocks") { Description = "How many block or index entries to list (default 10).", DefaultValueFactory = _ => 10 };
+        var blocks = new Option<int>("--blocks") { Description = "How many block or index entries to list.", DefaultValueFactory = _ => 10 };
         var command = new Command("inspect", """
             Show what a segment or S-file holds: header, footer stats, block index, and every damaged
             record found by reading the whole file (records are checked, payloads decoded). For an
@@ -23,14 +24,68 @@ internal static class InspectCommand
             Examples:
               tailor inspect ./tailor-data/segments/org-mod-3/2026-11-26T05/a7/00c0ffee00c0ffee-000001.tseg
               tailor inspect part-0000.tsf --json
+              tailor inspect file:///tmp/tailor-data/series/org-mod-3/2026-11-26T00:00Z/part-00000.tsf
+              tailor inspect --store s3://metrics/prod series/org-mod-3/2026-11-26T00:00Z/part-00000.tsf
             """)
         {
             file,
+            store,
             json,
             blocks,
         };
-        command.SetAction(parse => Run(parse.GetValue(file)!, parse.GetValue(json), parse.GetValue(blocks)));
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var name = parse.GetValue(file)!;
+            if (parse.GetValue(store) is { } uri)
+            {
+                return await InspectObjectAsync(uri, name, parse.GetValue(json), parse.GetValue(blocks), cancellationToken);
+            }
+
+            if (name.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!Uri.TryCreate(name, UriKind.Absolute, out var local) || !local.IsFile)
+                {
+                    throw new CliException($"'{name}' is not a file URI: write file:///absolute/path.", ExitCodes.BadArguments);
+                }
+
+                name = local.LocalPath;
+            }
+            else if (name.Contains("://", StringComparison.Ordinal))
+            {
+                throw new CliException($"'{name}' is a URI: give the store and the key apart, e.g. tailor inspect --store s3://bucket/prefix segments/…/x.tseg.", ExitCodes.BadArguments);
+            }
+
+            return Run(name, parse.GetValue(json), parse.GetValue(blocks));
+        });
         return command;
+    }
+
+    /// <summary>Copies one object of a store to a temporary file, inspects it there, and deletes the copy.</summary>
+    private static async Task<int> InspectObjectAsync(string uri, string key, bool json, int blockCount, CancellationToken cancellationToken)
+    {
+        await using var objects = CompactionArguments.OpenStore(uri, mustExist: true);
+        var trimmed = key.TrimStart('/');
+        if (await objects.GetInfoAsync(trimmed, cancellationToken) is null)
+        {
+            throw new CliException($"No object {trimmed} in {objects.Name}.", ExitCodes.BadArguments);
+        }
+
+        var extension = Path.GetExtension(trimmed);
+        var copy = Path.Combine(Path.GetTempPath(), $"tailor-inspect-{Guid.NewGuid():N}{extension}");
+        try
+        {
+            await using (var source = await objects.OpenReadAsync(trimmed, cancellationToken: cancellationToken))
+            await using (var target = File.Create(copy))
+            {
+                await source.CopyToAsync(target, cancellationToken);
+            }
+
+            return Run(copy, json, blockCount);
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
     }
 
     private static int Run(string path, bool json, int blockCount)

@@ -12,9 +12,9 @@ internal static class PlanCommand
         var window = CompactionArguments.Window();
         var shard = new Option<string?>("--shard") { Description = "Plan this shard only (org-mod-K or org-<id>); default: every shard with input." };
         var toKafka = new Option<string?>("--to-kafka") { Description = "Publish the jobs to the jobs topic on these brokers (host:port,...) for compaction workers." };
-        var topic = new Option<string>("--topic") { Description = $"The jobs topic (default {CompactionWorkerOptions.DefaultTopic}).", DefaultValueFactory = _ => CompactionWorkerOptions.DefaultTopic };
+        var topic = new Option<string>("--topic") { Description = "The jobs topic.", DefaultValueFactory = _ => CompactionWorkerOptions.DefaultTopic };
         var settings = CompactionArguments.KafkaSettings();
-        var connectTimeout = new Option<string>("--connect-timeout") { Description = "With --to-kafka: how long to wait for a broker (default 10s).", DefaultValueFactory = _ => "10s" };
+        var connectTimeout = new Option<string>("--connect-timeout") { Description = "With --to-kafka: how long to wait for a broker.", DefaultValueFactory = _ => "10s" };
         var early = CompactionArguments.EarlyAllowance();
         var late = CompactionArguments.LateAllowance();
         var json = CompactionArguments.Json();
@@ -55,6 +55,7 @@ internal static class PlanCommand
             await using var objects = CompactionArguments.OpenStore(parse.GetValue(store)!, mustExist: true);
             var options = new CompactionOptions();
             CompactionArguments.ApplyAllowances(parse, early, late, options);
+            CompactionArguments.CheckReach(w, options);
             var planner = new CompactionPlanner(objects, options);
             IReadOnlyList<CompactionJob> jobs = only is { } one
                 ? [await planner.PlanAsync(one, w, cancellationToken)]
@@ -83,6 +84,7 @@ internal static class PlanCommand
 
                 using (publisher)
                 {
+                    await Console.Error.WriteLineAsync($"publishing {jobs.Count} jobs to {parse.GetValue(topic)} at {brokers} …");
                     published = await publisher.PublishAsync(jobs, cancellationToken);
                 }
             }

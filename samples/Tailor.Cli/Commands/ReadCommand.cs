@@ -25,7 +25,7 @@ internal static class ReadCommand
         var store = new Option<string?>("--store") { Description = "Read from a store's compacted window instead of a file: " + CompactionArguments.StoreHelp };
         var window = new Option<string?>("--window") { Description = "With --store: the window that holds the points, e.g. 2026-11-26T00:00Z/4h." };
         var shard = new Option<string?>("--shard") { Description = "With --store: the shard that holds the org, when you know it (default: the org's own shard org-<id> if compacted, else org-mod-(ORG mod --shards))." };
-        var shards = new Option<int>("--shards") { Description = "With --store: shared shards of the shard map (default 64).", DefaultValueFactory = _ => 64 };
+        var shards = new Option<int>("--shards") { Description = "With --store: shared shards of the shard map.", DefaultValueFactory = _ => 64 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of text." };
         var command = new Command("read", """
             Print the points of one series, optionally only those in [--from, --to), from an S-file or

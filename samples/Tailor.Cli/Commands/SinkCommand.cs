@@ -35,7 +35,7 @@ internal static class SinkCommand
             Description = "Re-read every partition from this time on the first assignment: 2026-11-26T03:00Z, or a duration ago such as 90m, 6h, 2d.",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout when the worker stops, nothing else there." };
-        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level (default: warnings and errors)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level; without it, only warnings and errors." };
         var printCommits = new Option<bool>("--print-commits")
         {
             Description = "Print an event line after every offset commit: 'committed t/0@120 t/1@98' when the group accepted it, "
@@ -132,6 +132,12 @@ internal static class SinkCommand
             {
                 throw new CliException(e.Message, ExitCodes.Failure);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped while waiting for a broker: nothing was consumed, so nothing is left to complete.
+                await events.WriteLineAsync("stopped before any broker answered");
+                return ExitCodes.Success;
+            }
             catch (Exception e) when (e is InvalidOperationException or Confluent.Kafka.KafkaException)
             {
                 logger.LogError(e, "The sink worker failed");
@@ -211,10 +217,30 @@ internal static class SinkCommand
             options.Validate();
             return options;
         }
+        catch (ArgumentException e) when (e.ParamName is { } name && ConfigKey(name) is { } key)
+        {
+            // The options name a property; the user wrote a key of the config file (or TAILOR_ variable).
+            var message = e.Message.Split(" (Parameter", 2)[0];
+            throw new CliException($"{path}: {(message.StartsWith(name, StringComparison.Ordinal) ? key + message[name.Length..] : $"{key}: {message}")}", ExitCodes.BadArguments);
+        }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or FileNotFoundException)
         {
-            throw new CliException($"{path}: {e.Message}", ExitCodes.BadArguments);
+            throw new CliException($"{path}: {e.Message.Split(" (Parameter", 2)[0]}", ExitCodes.BadArguments);
         }
+    }
+
+    /// <summary>The config key (<c>Engine:BufferBudgetBytes</c>) of an option property, or null when none has that name.</summary>
+    private static string? ConfigKey(string property)
+    {
+        foreach (var (section, type) in new[] { ("Engine", typeof(SinkOptions)), ("Kafka", typeof(KafkaPayloadSourceOptions)), ("ShardMap", typeof(ShardMapOptions)) })
+        {
+            if (type.GetProperty(property) is not null)
+            {
+                return $"{section}:{property}";
+            }
+        }
+
+        return property == nameof(SinkWorkerOptions.Store) ? property : null;
     }
 
     /// <summary>Parses a time: ISO 8601 (UTC unless an offset is given), or a duration ago (<c>90m</c>, <c>6h</c>, <c>2d</c>, <c>30s</c>).</summary>
@@ -257,10 +283,12 @@ internal static class SinkCommand
 
         public string Name => inner.Name;
 
-        public void Start(IPayloadSourceListener listener)
+        public void Start(IPayloadSourceListener listener) => Start(listener, CancellationToken.None);
+
+        public void Start(IPayloadSourceListener listener, CancellationToken cancellationToken)
         {
             _listener = listener;
-            inner.Start(this);
+            inner.Start(this, cancellationToken);
         }
 
         public bool TryReceive(TimeSpan timeout, out SourceMessage message, CancellationToken cancellationToken) => inner.TryReceive(timeout, out message, cancellationToken);

@@ -15,7 +15,8 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var store = CompactionArguments.Store();
-        var shard = new Option<string>("--shard") { Description = "The shard: org-mod-K or org-<id>.", Required = true };
+        var shard = new Option<string?>("--shard") { Description = "The shard: org-mod-K or org-<id>." };
+        var all = new Option<bool>("--all") { Description = "Verify every shard that has input in the window." };
         var window = CompactionArguments.Window();
         var memory = CompactionArguments.Memory();
         var parallelism = CompactionArguments.Parallelism();
@@ -51,10 +52,12 @@ internal static class VerifyCommand
             Examples:
               tailor verify --store file:///tmp/tailor-data --shard org-mod-3 --window 2026-11-26T00:00Z/4h
               tailor verify --store s3://metrics/prod --shard org-1234 --window 2026-11-26T04:00Z/4h --json
+              tailor verify --store file:///tmp/tailor-data --all --window 2026-11-26T00:00Z/4h
             """)
         {
             store,
             shard,
+            all,
             window,
             memory,
             parallelism,
@@ -67,7 +70,13 @@ internal static class VerifyCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var s = CompactionArguments.ParseShard(parse.GetValue(shard)!);
+            if ((parse.GetValue(shard) is null) == !parse.GetValue(all))
+            {
+                throw new CliException(parse.GetValue(all)
+                    ? "Give either --shard S or --all, not both."
+                    : "Say what to verify: --shard S (e.g. org-mod-3) or --all (every shard with input).", ExitCodes.BadArguments);
+            }
+
             var w = CompactionArguments.ParseWindow(parse.GetValue(window)!);
             var options = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
             CompactionArguments.ApplyAllowances(parse, early, late, options);
@@ -77,10 +86,17 @@ internal static class VerifyCommand
                 throw new CliException($"--shards must be between 1 and {ShardMap.MaxSharedShards} (was {options.SharedShards}).", ExitCodes.BadArguments);
             }
 
+            CompactionArguments.CheckReach(w, options);
             CompactionArguments.Validate(options);
             var storeUri = parse.GetValue(store)!;
             var asJson = parse.GetValue(json);
             await using var objects = CompactionArguments.OpenStore(storeUri, mustExist: true);
+            if (parse.GetValue(all))
+            {
+                return await VerifyAllShards.RunAsync(objects, w, options, parse.GetValue(acceptIncomplete), asJson, cancellationToken);
+            }
+
+            var s = CompactionArguments.ParseShard(parse.GetValue(shard)!);
             await Console.Error.WriteLineAsync($"verifying {s.Value} {w} …");
             var compact = $"tailor compact --store {storeUri} --shard {s.Value} --window {w}";
             VerifyReport report;

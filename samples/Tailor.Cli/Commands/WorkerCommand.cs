@@ -21,17 +21,17 @@ internal static class WorkerCommand
     {
         var store = CompactionArguments.Store();
         var kafka = new Option<string>("--kafka") { Description = "The brokers of the jobs topic, host:port,host:port.", Required = true };
-        var group = new Option<string>("--group") { Description = $"The consumer group every worker shares (default {CompactionWorkerOptions.DefaultGroupId}).", DefaultValueFactory = _ => CompactionWorkerOptions.DefaultGroupId };
-        var topic = new Option<string>("--topic") { Description = $"The jobs topic (default {CompactionWorkerOptions.DefaultTopic}).", DefaultValueFactory = _ => CompactionWorkerOptions.DefaultTopic };
+        var group = new Option<string>("--group") { Description = "The consumer group every worker shares.", DefaultValueFactory = _ => CompactionWorkerOptions.DefaultGroupId };
+        var topic = new Option<string>("--topic") { Description = "The jobs topic.", DefaultValueFactory = _ => CompactionWorkerOptions.DefaultTopic };
         var memory = CompactionArguments.Memory();
         var parallelism = CompactionArguments.Parallelism();
         var workDirectory = CompactionArguments.WorkDirectory();
-        var attempts = new Option<int>("--max-attempts") { Description = "Attempts before a job that fails for a reason of its own is given up, logged and committed (default 3); store and disk failures are retried without limit.", DefaultValueFactory = _ => 3 };
-        var stopTimeout = new Option<string>("--stop-timeout") { Description = "On SIGTERM, how long the running job may finish before it is cancelled (default 20s).", DefaultValueFactory = _ => "20s" };
-        var connectTimeout = new Option<string>("--connect-timeout") { Description = "How long to wait for a broker at start (default 30s).", DefaultValueFactory = _ => "30s" };
+        var attempts = new Option<int>("--max-attempts") { Description = "Attempts before a job that fails for a reason of its own is given up, logged and committed; store and disk failures are retried without limit.", DefaultValueFactory = _ => 3 };
+        var stopTimeout = new Option<string>("--stop-timeout") { Description = "On SIGTERM, how long the running job may finish before it is cancelled.", DefaultValueFactory = _ => "20s" };
+        var connectTimeout = new Option<string>("--connect-timeout") { Description = "How long to wait for a broker at start.", DefaultValueFactory = _ => "30s" };
         var settings = CompactionArguments.KafkaSettings();
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout when the worker stops, nothing else there (events go to stderr)." };
-        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level on stderr (default: warnings and errors)." };
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level on stderr; without it, only warnings and errors." };
         var command = new Command("worker", """
             Run a compaction worker: join the jobs consumer group, run each job published by 'tailor plan
             --to-kafka' with the inputs its message names, and commit a job's offset only after the job's
@@ -44,8 +44,8 @@ internal static class WorkerCommand
             never committed meanwhile; one that fails for a reason of its own (an input segment deleted) is
             given up after --max-attempts, logged with the command that reruns it, and committed.
 
-            stdout has one line per event (started, assigned, job-started, job-retry, job-finished, committed,
-            revoked, lost, stopped); the log goes to stderr.
+            stdout has one line per event (started once the group has taken this worker in, assigned,
+            job-started, job-retry, job-finished, committed, revoked, lost, stopped); the log goes to stderr.
 
             Exit codes: 0 after a graceful stop; 1 when no broker answered, the consumer failed, or a job was
             given up during the run; 2 bad arguments.
@@ -112,9 +112,20 @@ internal static class WorkerCommand
             throw new CliException(e.Message.Split(" (Parameter", 2)[0], ExitCodes.BadArguments);
         }
 
-        worker.WorkerEvent += (_, e) => events.WriteLine(Describe(e));
+        // "started" means joined: it is printed with the first assignment the group hands this worker
+        // (empty when the group has more workers than the topic has partitions), never before.
+        var joined = 0;
+        worker.WorkerEvent += (_, e) =>
+        {
+            if (e.Kind == CompactionWorkerEventKind.Assigned && Interlocked.Exchange(ref joined, 1) == 0)
+            {
+                events.WriteLine($"started group {options.GroupId} topic {options.Topic} store {objects.Name}");
+            }
+
+            events.WriteLine(Describe(e));
+        };
         var watch = Stopwatch.StartNew();
-        await events.WriteLineAsync($"started group {options.GroupId} topic {options.Topic} store {objects.Name}");
+        await Console.Error.WriteLineAsync($"joining group {options.GroupId} on topic {options.Topic} at {options.BootstrapServers} …");
         try
         {
             await worker.RunAsync(cancellationToken);
@@ -122,6 +133,12 @@ internal static class WorkerCommand
         catch (ArgumentException e)
         {
             throw new CliException(e.Message.Split(" (Parameter", 2)[0], ExitCodes.BadArguments);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && Volatile.Read(ref joined) == 0)
+        {
+            // Stopped before any broker answered: no job was taken, so nothing is left to finish.
+            await events.WriteLineAsync("stopped before any broker answered");
+            return ExitCodes.Success;
         }
 
         var status = worker.Status;

@@ -250,14 +250,9 @@ internal sealed class DemoRunner(DemoOptions options, IAnsiConsole progress)
             return (remote, remote.Name, Path.Combine(Path.GetTempPath(), "tailor-demo-work"));
         }
 
-        var data = Path.GetFullPath(options.DataFolder);
-        if (options.Clean && Directory.Exists(data))
-        {
-            Directory.Delete(data, recursive: true);
-        }
-
-        // Every run gets its own folder, so rerunning over the same data folder never mixes runs.
-        var run = Path.Combine(data, $"run-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        // Every run gets its own folder, so rerunning over the same data folder never mixes runs; the
+        // command checked the folder and cleaned it (DemoFolder.Prepare) before the run started.
+        var run = DemoFolder.NewRun(options.DataFolder);
         Directory.CreateDirectory(Path.Combine(run, "store"));
         var local = new LocalObjectStore(Path.Combine(run, "store"));
         return (local, local.Name, Path.Combine(run, "work"));

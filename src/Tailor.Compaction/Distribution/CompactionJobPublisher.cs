@@ -118,7 +118,7 @@ public sealed class CompactionJobPublisher : IDisposable
     public async Task<IReadOnlyList<PublishedJob>> PublishAsync(IEnumerable<CompactionJob> jobs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        EnsureReachable();
+        EnsureReachable(cancellationToken);
         var plannedAt = DateTimeOffset.UtcNow;
         var list = jobs.ToList();
         var deliveries = new Task<DeliveryResult<string, byte[]>>[list.Count];
@@ -146,31 +146,53 @@ public sealed class CompactionJobPublisher : IDisposable
         _producer.Dispose();
     }
 
-    private void EnsureReachable()
+    private void EnsureReachable(CancellationToken cancellationToken)
     {
         // Without this a producer to a wrong address waits for the whole delivery timeout per job.
         using var admin = new DependentAdminClientBuilder(_producer.Handle).Build();
-        KafkaReachability.Check(admin, _options.BootstrapServers!, _options.ConnectTimeout);
+        KafkaReachability.Check(admin, _options.BootstrapServers!, _options.ConnectTimeout, cancellationToken);
     }
 }
 
 /// <summary>Turns "no broker answered" into one clear error.</summary>
 internal static class KafkaReachability
 {
-    public static void Check(IAdminClient admin, string bootstrapServers, TimeSpan timeout)
+    /// <summary>
+    /// Asks for the cluster's metadata in slices of at most a second until a broker answers or
+    /// <paramref name="timeout"/> passes, so a stop requested meanwhile is honoured within about a second.
+    /// </summary>
+    public static void Check(IAdminClient admin, string bootstrapServers, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        try
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        KafkaException? last = null;
+        while (true)
         {
-            // All-topics metadata: on librdkafka's mock cluster a request naming a topic would create it.
-            var metadata = admin.GetMetadata(timeout);
-            if (metadata.Brokers.Count == 0)
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = timeout - watch.Elapsed;
+            if (left <= TimeSpan.Zero)
             {
-                throw Unreachable(bootstrapServers, timeout, null);
+                throw Unreachable(bootstrapServers, timeout, last);
             }
-        }
-        catch (KafkaException e)
-        {
-            throw Unreachable(bootstrapServers, timeout, e);
+
+            var asked = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                // All-topics metadata: on librdkafka's mock cluster a request naming a topic would create it.
+                var metadata = admin.GetMetadata(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+                if (metadata.Brokers.Count > 0)
+                {
+                    return;
+                }
+            }
+            catch (KafkaException e)
+            {
+                last = e;
+            }
+
+            if (asked.Elapsed < TimeSpan.FromMilliseconds(200))
+            {
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+            }
         }
     }
 

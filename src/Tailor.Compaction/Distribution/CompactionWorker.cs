@@ -141,7 +141,7 @@ public sealed class CompactionWorker
         using var consumer = BuildConsumer();
         using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
         {
-            KafkaReachability.Check(admin, _options.BootstrapServers!, _options.ConnectTimeout);
+            KafkaReachability.Check(admin, _options.BootstrapServers!, _options.ConnectTimeout, stoppingToken);
         }
 
         consumer.Subscribe(_options.Topic);

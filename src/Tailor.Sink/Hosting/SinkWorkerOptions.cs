@@ -113,8 +113,50 @@ public sealed class SinkWorkerOptions
         }
         catch (InvalidOperationException e)
         {
-            throw new InvalidOperationException($"In sink setting '{path ?? (section as IConfigurationSection)?.Path}': {e.Message}", e);
+            var where = path ?? (section as IConfigurationSection)?.Path;
+            throw new InvalidOperationException(Describe(e, where, target.GetType()), e);
         }
+    }
+
+    /// <summary>The binder's failure in the words of the config file: the key as written and what it takes.</summary>
+    private static string Describe(InvalidOperationException e, string? section, Type target)
+    {
+        var prefix = string.IsNullOrEmpty(section) ? string.Empty : section + ConfigurationPath.KeyDelimiter;
+        var message = e.Message;
+        var unknown = message.IndexOf("were not found on the instance of", StringComparison.Ordinal);
+        if (unknown >= 0 && message.IndexOf(": ", unknown, StringComparison.Ordinal) is var colon and > 0)
+        {
+            var names = message[(colon + 2)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(n => $"'{prefix}{n.Trim('\'')}'");
+            var known = target.GetProperties().Where(p => p.CanWrite || p.PropertyType.IsGenericType).Select(p => p.Name).Order(StringComparer.Ordinal);
+            return $"Unknown sink setting {string.Join(", ", names)}: the keys of {(section ?? "this section")} are {string.Join(", ", known)}.";
+        }
+
+        // "Failed to convert configuration value 'lots' at 'Engine:BufferBudgetBytes' to type 'System.Int64'."
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            var text = inner.Message;
+            var at = text.IndexOf("' at '", StringComparison.Ordinal);
+            var to = text.IndexOf("' to type '", StringComparison.Ordinal);
+            if (text.StartsWith("Failed to convert configuration value '", StringComparison.Ordinal) && at > 0 && to > at)
+            {
+                var value = text["Failed to convert configuration value '".Length..at];
+                var key = text[(at + "' at '".Length)..to];
+                var type = text[(to + "' to type '".Length)..].TrimEnd('.', '\'');
+                var expected = type switch
+                {
+                    "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" or "System.Nullable`1[System.Int64]" => "a whole number",
+                    "System.UInt32" or "System.UInt64" or "System.Nullable`1[System.UInt32]" => "a whole number of 0 or more",
+                    "System.Double" or "System.Nullable`1[System.Double]" => "a number",
+                    "System.Boolean" or "System.Nullable`1[System.Boolean]" => "true or false",
+                    "System.TimeSpan" or "System.Nullable`1[System.TimeSpan]" => "a duration written hh:mm:ss, e.g. 00:10:00",
+                    _ => "a value of the right kind",
+                };
+                return $"Sink setting '{key}' is '{value}', which is not {expected}.";
+            }
+        }
+
+        return $"In sink setting '{section}': {message}";
     }
 
     /// <summary>A configuration section with one child hidden from the binder.</summary>

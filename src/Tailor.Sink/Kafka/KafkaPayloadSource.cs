@@ -22,7 +22,7 @@ namespace Tailor.Sink.Kafka;
 /// whose seek is still pending are dropped, so the engine never sees a record from before a rewind
 /// it asked for.</para>
 /// <para>The consumer is built in the constructor (an unknown or invalid librdkafka property fails
-/// there) and connects in <see cref="Start"/>.</para>
+/// there) and connects in <see cref="Start(IPayloadSourceListener)"/>.</para>
 /// </remarks>
 public sealed class KafkaPayloadSource : IPayloadSource
 {
@@ -44,7 +44,7 @@ public sealed class KafkaPayloadSource : IPayloadSource
     private bool _closed;
     private bool _disposed;
 
-    /// <summary>Builds the consumer; nothing connects until <see cref="Start"/>.</summary>
+    /// <summary>Builds the consumer; nothing connects until <see cref="Start(IPayloadSourceListener)"/>.</summary>
     /// <param name="options">Cluster, topics, group and settings; validated here.</param>
     /// <param name="logger">Where the source and librdkafka log; <see langword="null"/> discards.</param>
     /// <exception cref="ArgumentException">The options are not valid, or librdkafka refused a property (the message names it).</exception>
@@ -93,7 +93,15 @@ public sealed class KafkaPayloadSource : IPayloadSource
     /// registers the listener. The group is joined by the following <see cref="TryReceive"/> calls.
     /// </summary>
     /// <exception cref="TimeoutException">No broker answered within <see cref="KafkaPayloadSourceOptions.ConnectTimeout"/>; the message names the bootstrap servers.</exception>
-    public void Start(IPayloadSourceListener listener)
+    public void Start(IPayloadSourceListener listener) => Start(listener, CancellationToken.None);
+
+    /// <summary>
+    /// Like <see cref="Start(IPayloadSourceListener)"/>, and gives up within about a second of
+    /// <paramref name="cancellationToken"/> being cancelled while no broker has answered yet.
+    /// </summary>
+    /// <exception cref="TimeoutException">No broker answered within <see cref="KafkaPayloadSourceOptions.ConnectTimeout"/>; the message names the bootstrap servers.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before a broker answered.</exception>
+    public void Start(IPayloadSourceListener listener, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(listener);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -104,7 +112,7 @@ public sealed class KafkaPayloadSource : IPayloadSource
 
         _started = true;
         _listener = listener;
-        CheckBrokers();
+        CheckBrokers(cancellationToken);
         _consumer.Subscribe(_options.Topics);
         _logger.LogInformation("Joining consumer group {Group} on topics {Topics} at {Brokers}", _options.GroupId, string.Join(", ", _options.Topics), _options.BootstrapServers);
     }
@@ -318,22 +326,43 @@ public sealed class KafkaPayloadSource : IPayloadSource
         _consumer.Dispose();
     }
 
-    private void CheckBrokers()
+    private void CheckBrokers(CancellationToken cancellationToken)
     {
-        Metadata metadata;
+        Metadata? metadata = null;
+        KafkaException? last = null;
         var watch = Stopwatch.StartNew();
-        try
-        {
-            using var admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
+        using var admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
 
-            // All topics: on librdkafka's mock cluster a request naming a topic creates it.
-            metadata = admin.GetMetadata(_options.ConnectTimeout);
-        }
-        catch (KafkaException e)
+        // Ask in slices of at most a second, so a stop requested while no broker answers is honoured
+        // within about a second instead of after the whole connect timeout.
+        while (metadata is null)
         {
-            throw new TimeoutException(
-                $"No Kafka broker at {_options.BootstrapServers} answered within {_options.ConnectTimeout.TotalSeconds:0.#} s ({e.Error.Reason}). " +
-                "Check the bootstrap servers, the network and the security settings.", e);
+            cancellationToken.ThrowIfCancellationRequested();
+            var left = _options.ConnectTimeout - watch.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException(
+                    $"No Kafka broker at {_options.BootstrapServers} answered within {_options.ConnectTimeout.TotalSeconds:0.#} s{(last is null ? "" : $" ({last.Error.Reason})")}. " +
+                    "Check the bootstrap servers, the network and the security settings.", last);
+            }
+
+            var asked = Stopwatch.StartNew();
+            try
+            {
+                // All topics: on librdkafka's mock cluster a request naming a topic creates it.
+                var answer = admin.GetMetadata(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+                metadata = answer.Brokers.Count > 0 ? answer : null;
+            }
+            catch (KafkaException e)
+            {
+                last = e;
+            }
+
+            if (metadata is null && asked.Elapsed < TimeSpan.FromMilliseconds(200))
+            {
+                // An answer that came back at once (a refused connection) is not worth asking again at once.
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+            }
         }
 
         _logger.LogInformation("Kafka brokers answered in {Elapsed} ms: {Brokers}", watch.ElapsedMilliseconds, string.Join(", ", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}")));

@@ -77,7 +77,7 @@ public sealed class KafkaPayloadSourceOptions
     public int QueuedMaxMessagesKbytes { get; set; } = 16 * 1024;
 
     /// <summary>
-    /// How long <see cref="KafkaPayloadSource.Start"/> waits for a broker to answer before it fails with
+    /// How long <see cref="KafkaPayloadSource.Start(IPayloadSourceListener)"/> waits for a broker to answer before it fails with
     /// a <see cref="TimeoutException"/> naming the bootstrap servers. Default 30 s.
     /// </summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -75,7 +75,7 @@ public interface IPayloadSourceListener
 /// application feed payloads in-process.
 /// </summary>
 /// <remarks>
-/// Every member is called on the engine's single poll thread, in the order: <see cref="Start"/>,
+/// Every member is called on the engine's single poll thread, in the order: <see cref="Start(IPayloadSourceListener)"/>,
 /// then any number of the others, then <see cref="Close"/>.
 /// </remarks>
 public interface IPayloadSource : IDisposable
@@ -85,6 +85,14 @@ public interface IPayloadSource : IDisposable
 
     /// <summary>Joins the source (subscribes) and registers the listener for assignment changes.</summary>
     void Start(IPayloadSourceListener listener);
+
+    /// <summary>
+    /// Joins the source like <see cref="Start(IPayloadSourceListener)"/>, giving up when
+    /// <paramref name="cancellationToken"/> is cancelled (a stop requested while waiting for a broker).
+    /// The default ignores the token; a source whose start can wait long overrides it.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the source started.</exception>
+    void Start(IPayloadSourceListener listener, CancellationToken cancellationToken) => Start(listener);
 
     /// <summary>Waits up to <paramref name="timeout"/> for the next message.</summary>
     /// <returns>False when none arrived in time.</returns>
