@@ -18,6 +18,9 @@ internal sealed class CountingStore(IObjectStore inner) : ForwardingObjectStore(
 
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Runs before a ranged read is forwarded (once cleared by the action itself, if it wants).</summary>
+    public Func<string, Task>? BeforeRangedRead { get; set; }
+
     public void Reset()
     {
         Interlocked.Exchange(ref _ranged, 0);
@@ -40,6 +43,11 @@ internal sealed class CountingStore(IObjectStore inner) : ForwardingObjectStore(
     {
         Interlocked.Increment(ref _ranged);
         RangedByKey.AddOrUpdate(key, 1, (_, n) => n + 1);
+        if (BeforeRangedRead is { } before)
+        {
+            await before(key);
+        }
+
         if (Delay > TimeSpan.Zero)
         {
             await Task.Delay(Delay, cancellationToken);

@@ -23,8 +23,14 @@ internal static class RandomStore
 
     public static async Task<InMemoryObjectStore> BuildAsync(int seed)
     {
-        var random = new Random(seed);
         var store = new InMemoryObjectStore();
+        await BuildAsync(seed, store);
+        return store;
+    }
+
+    public static async Task BuildAsync(int seed, IObjectStore store)
+    {
+        var random = new Random(seed);
         var shared = ShardName.Shared(Org % SharedShards);
         var dedicated = ShardName.Dedicated(Org);
         for (var w = 0; w < Windows; w++)
@@ -106,8 +112,6 @@ internal static class RandomStore
                 await TestStore.WriteWindowAsync(store, shard, start, WindowLength, distinct, $"{random.Next():x8}", random.Next(1, 4), PageTargets[random.Next(PageTargets.Length)]);
             }
         }
-
-        return store;
     }
 
     private static void Add(List<StoredSeries> list, StoredSeries series, bool[] side, bool which)
