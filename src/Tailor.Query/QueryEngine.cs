@@ -170,8 +170,9 @@ public sealed class QueryEngine
             {
                 lock (infos)
                 {
+                    // Windows finish in any order: the metadata kept is that of the chunk with the latest point.
                     infos[chunk.Key] = infos.TryGetValue(chunk.Key, out var old)
-                        ? (chunk.Metadata, old.Points + chunk.Points, Math.Min(old.Min, chunk.MinTimestamp), Math.Max(old.Max, chunk.MaxTimestamp))
+                        ? (chunk.MaxTimestamp > old.Max ? chunk.Metadata : old.Metadata, old.Points + chunk.Points, Math.Min(old.Min, chunk.MinTimestamp), Math.Max(old.Max, chunk.MaxTimestamp))
                         : (chunk.Metadata, chunk.Points, chunk.MinTimestamp, chunk.MaxTimestamp);
                 }
             }).ConfigureAwait(false);
