@@ -18,6 +18,7 @@ namespace Tailor.Benchmarks.Query;
 public sealed class LatencyObjectStore(IObjectStore inner, TimeSpan latency) : IObjectStore
 {
     private long _rangeReads;
+    private long _manifestReads;
     private long _infos;
     private long _lists;
     private long _writes;
@@ -33,6 +34,9 @@ public sealed class LatencyObjectStore(IObjectStore inner, TimeSpan latency) : I
 
     /// <summary>Range reads so far: <see cref="ReadAsync"/> and <see cref="OpenReadAsync"/> calls (GETs).</summary>
     public long RangeReads => Interlocked.Read(ref _rangeReads);
+
+    /// <summary>Range reads of manifests so far (keys ending in <c>_manifest.json</c>, found or not); the rest of <see cref="RangeReads"/> are of S-files.</summary>
+    public long ManifestReads => Interlocked.Read(ref _manifestReads);
 
     /// <summary>Every call so far: range reads, metadata reads (HEADs), listings and writes.</summary>
     public long Calls => RangeReads + Interlocked.Read(ref _infos) + Interlocked.Read(ref _lists) + Interlocked.Read(ref _writes);
@@ -66,6 +70,7 @@ public sealed class LatencyObjectStore(IObjectStore inner, TimeSpan latency) : I
     public async Task<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _rangeReads);
+        CountManifest(key);
         await Task.Delay(latency, cancellationToken).ConfigureAwait(false);
         return await inner.OpenReadAsync(key, offset, length, cancellationToken).ConfigureAwait(false);
     }
@@ -74,6 +79,7 @@ public sealed class LatencyObjectStore(IObjectStore inner, TimeSpan latency) : I
     public async Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _rangeReads);
+        CountManifest(key);
         await Task.Delay(latency, cancellationToken).ConfigureAwait(false);
         return await inner.ReadAsync(key, offset, destination, cancellationToken).ConfigureAwait(false);
     }
@@ -108,6 +114,14 @@ public sealed class LatencyObjectStore(IObjectStore inner, TimeSpan latency) : I
         Interlocked.Increment(ref _writes);
         await Task.Delay(latency, cancellationToken).ConfigureAwait(false);
         await inner.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void CountManifest(string key)
+    {
+        if (key.EndsWith(ObjectKeys.ManifestFileName, StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _manifestReads);
+        }
     }
 
     /// <summary>Does nothing: the inner store belongs to the caller.</summary>

@@ -33,7 +33,11 @@ public sealed class QueryBenchOptions
     /// <summary>Timed runs of the warm long-range query and of the aggregate (Tailor's median counts) and of DuckDB's (its fastest counts). Default 5.</summary>
     public int Runs { get; init; } = 5;
 
-    /// <summary>Where the store, work files and Parquet files go. Default: a temporary folder, deleted after.</summary>
+    /// <summary>
+    /// Where the store, work files and Parquet files go, kept after the run; a store found there that was
+    /// made with the same store options is reused instead of generated again. Default: a temporary
+    /// folder, deleted after.
+    /// </summary>
     public string? Folder { get; init; }
 }
 
@@ -45,6 +49,12 @@ public sealed class QueryBenchResult
 
     /// <summary>Range reads of the same lookup again, cache warm. Target ≤ 1.</summary>
     [JsonPropertyName("lookup_reads_warm")] public long LookupReadsWarm { get; set; }
+
+    /// <summary>Of the cold lookup's range reads, those of manifests (the shard's, and the probe of the org's own shard); the rest are S-file reads.</summary>
+    [JsonPropertyName("lookup_manifest_reads_cold")] public long LookupManifestReadsCold { get; set; }
+
+    /// <summary>Of the warm lookup's range reads, those of manifests.</summary>
+    [JsonPropertyName("lookup_manifest_reads_warm")] public long LookupManifestReadsWarm { get; set; }
 
     /// <summary>Every store call of the cold lookup (range reads, HEADs, listings).</summary>
     [JsonPropertyName("lookup_calls_cold")] public long LookupCallsCold { get; set; }
@@ -72,6 +82,9 @@ public sealed class QueryBenchResult
 
     /// <summary>Range reads of the median warm run.</summary>
     [JsonPropertyName("long_range_reads_warm")] public long LongRangeReadsWarm { get; set; }
+
+    /// <summary>Of the median warm run's range reads, those of manifests.</summary>
+    [JsonPropertyName("long_range_manifest_reads_warm")] public long LongRangeManifestReadsWarm { get; set; }
 
     /// <summary>Every store call of the median warm run.</summary>
     [JsonPropertyName("long_range_calls_warm")] public long LongRangeCallsWarm { get; set; }
@@ -209,8 +222,8 @@ public static class QueryBench
             Check(result, "lookup (cold)", cold.Points, expectedLookup);
             var warm = await MeasureAsync(lookupEngine, remote, lookup, cancellationToken).ConfigureAwait(false);
             Check(result, "lookup (warm)", warm.Points, expectedLookup);
-            (result.LookupReadsCold, result.LookupCallsCold, result.LookupSecondsCold) = (cold.Reads, cold.Calls, Math.Round(cold.Seconds, 4));
-            (result.LookupReadsWarm, result.LookupCallsWarm, result.LookupSecondsWarm) = (warm.Reads, warm.Calls, Math.Round(warm.Seconds, 4));
+            (result.LookupReadsCold, result.LookupManifestReadsCold, result.LookupCallsCold, result.LookupSecondsCold) = (cold.Reads, cold.ManifestReads, cold.Calls, Math.Round(cold.Seconds, 4));
+            (result.LookupReadsWarm, result.LookupManifestReadsWarm, result.LookupCallsWarm, result.LookupSecondsWarm) = (warm.Reads, warm.ManifestReads, warm.Calls, Math.Round(warm.Seconds, 4));
 
             // One series over the whole history: a first run fills the cache, then the warm runs are timed.
             await progress.WriteLineAsync($"long range: one series over {options.Store.Days} days, cold once, then {options.Runs} warm runs …").ConfigureAwait(false);
@@ -232,7 +245,7 @@ public static class QueryBench
             var longMedian = longRuns.OrderBy(r => r.Seconds).ElementAt(longRuns.Count / 2);
             result.LongRangeSeconds = Math.Round(longMedian.Seconds, 4);
             result.LongRangeRunsSeconds = [.. longRuns.Select(r => Math.Round(r.Seconds, 4))];
-            (result.LongRangeReadsWarm, result.LongRangeCallsWarm) = (longMedian.Reads, longMedian.Calls);
+            (result.LongRangeReadsWarm, result.LongRangeManifestReadsWarm, result.LongRangeCallsWarm) = (longMedian.Reads, longMedian.ManifestReads, longMedian.Calls);
 
             // Every context of the metric over the aggregate range at the step, avg and max, local store.
             await progress.WriteLineAsync($"aggregate: {data.Contexts.Count} contexts over {options.AggregateDays} days at {options.StepSeconds} s, avg and max, {options.Runs} runs …").ConfigureAwait(false);
@@ -272,6 +285,11 @@ public static class QueryBench
             // DuckDB: the same aggregate over the same parts exported to Parquet by tailor export.
             await progress.WriteLineAsync("duckdb: exporting the aggregate's windows to Parquet, then the same aggregate …").ConfigureAwait(false);
             var parquet = Path.Combine(folder, "parquet");
+            if (Directory.Exists(parquet))
+            {
+                Directory.Delete(parquet, recursive: true);
+            }
+
             Directory.CreateDirectory(parquet);
             var files = new List<string>();
             for (var at = aggregateFrom - (aggregateFrom % window); at < data.End; at += window)
@@ -303,7 +321,7 @@ public static class QueryBench
 
     private static async Task<Measured> MeasureAsync(QueryEngine engine, LatencyObjectStore store, QueryRequest request, CancellationToken cancellationToken)
     {
-        var (reads, calls) = (store.RangeReads, store.Calls);
+        var (reads, manifests, calls) = (store.RangeReads, store.ManifestReads, store.Calls);
         var started = Stopwatch.GetTimestamp();
         using var result = await engine.QueryAsync(request, cancellationToken).ConfigureAwait(false);
         var points = new List<(long T, double V)>();
@@ -323,7 +341,7 @@ public static class QueryBench
             throw new InvalidOperationException($"{result.AbsentWindows.Count} windows of the query are absent: the store is not fully compacted.");
         }
 
-        return new Measured(seconds, store.RangeReads - reads, store.Calls - calls, points);
+        return new Measured(seconds, store.RangeReads - reads, store.ManifestReads - manifests, store.Calls - calls, points);
     }
 
     private static async Task<AggregateAnswer> AggregateAsync(QueryEngine engine, QueryRequest request, CancellationToken cancellationToken)
@@ -410,7 +428,7 @@ public static class QueryBench
     /// <summary>Means summed in another order differ in the last bits; 1e-9 relative is far below any wrong answer.</summary>
     private static bool Close(double a, double b) => a == b || Math.Abs(a - b) <= 1e-9 * Math.Max(Math.Abs(a), Math.Abs(b));
 
-    private sealed record Measured(double Seconds, long Reads, long Calls, List<(long T, double V)> Points);
+    private sealed record Measured(double Seconds, long Reads, long ManifestReads, long Calls, List<(long T, double V)> Points);
 
     private sealed class AggregateAnswer
     {

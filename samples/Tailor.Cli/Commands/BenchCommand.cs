@@ -33,6 +33,7 @@ internal static class BenchCommand
         var contexts = new Option<int>("--contexts") { Description = "Contexts of the aggregated metric (default 64).", DefaultValueFactory = _ => 64 };
         var latency = new Option<int>("--latency-ms") { Description = "Milliseconds the remote store adds to every call (default 20).", DefaultValueFactory = _ => 20 };
         var runs = new Option<int>("--runs") { Description = "Timed runs of the long-range query, the aggregate and DuckDB's (default 5).", DefaultValueFactory = _ => 5 };
+        var folder = new Option<string?>("--folder") { Description = "Keep the generated store (and the Parquet files) in this folder and reuse it on later runs with the same --days and --contexts (default: a temporary folder, deleted after)." };
         var command = new Command("query", """
             The read side (Tailor.Query) on a store made like tailor gen makes one, then compacted: one org
             with a host fleet reporting every 10 s for 90 days, the other orgs' realistic traffic in the last
@@ -45,6 +46,7 @@ internal static class BenchCommand
             Examples:
               tailor bench query --json
               tailor bench query --days 30 --contexts 32 --runs 3
+              tailor bench query --folder /tmp/bench-query --json     # a second run reuses the store
             """)
         {
             json,
@@ -52,6 +54,7 @@ internal static class BenchCommand
             contexts,
             latency,
             runs,
+            folder,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -66,6 +69,7 @@ internal static class BenchCommand
                     Store = new Tailor.Benchmarks.Query.QueryBenchStoreOptions { Days = parse.GetValue(days), Contexts = parse.GetValue(contexts) },
                     Latency = TimeSpan.FromMilliseconds(parse.GetValue(latency)),
                     Runs = parse.GetValue(runs),
+                    Folder = parse.GetValue(folder) is { } kept ? Path.GetFullPath(kept) : null,
                 },
                 ExportAsync, Console.Error, cancellationToken);
             if (parse.GetValue(json))
