@@ -125,6 +125,15 @@ public sealed class ExportCommandTests(GeneratedStore store, ITestOutputHelper o
         // A part the manifest names but the store lost.
         File.Delete(part);
         Expect(await TailorRun.RunAsync("export", "--store", copy.Uri, "--window", Window, "--shard", "org-mod-2", "--output", parquet.Path), 1, "is missing although the window's manifest names it");
+
+        // A manifest whose part key climbs out of its window: refused before anything is read or written.
+        var manifestPath = Path.Combine(copy.Path, "series", "org-mod-2", "2026-11-26T00:00Z", "_manifest.json");
+        var manifest = await File.ReadAllTextAsync(manifestPath);
+        var key = Path.GetRelativePath(copy.Path, part).Replace('\\', '/');
+        await File.WriteAllTextAsync(manifestPath, manifest.Replace($"\"{key}\"", "\"series/org-mod-2/2026-11-26T00:00Z/../../../../escaped.tsf\"", StringComparison.Ordinal));
+        Expect(await TailorRun.RunAsync("export", "--store", copy.Uri, "--window", Window, "--shard", "org-mod-2", "--output", parquet.Path), 1,
+            "names a part 'series/org-mod-2/2026-11-26T00:00Z/../../../../escaped.tsf' that is not an S-file of org-mod-2");
+        Assert.Equal([aFile], Directory.GetFiles(parquet.Path));
     }
 
     private static void Expect(TailorRun.Result result, int code, string message)
