@@ -280,6 +280,7 @@ public sealed class StoreCommandTests(GeneratedStore store, ITestOutputHelper ou
     [InlineData("worker")]
     [InlineData("verify")]
     [InlineData("read")]
+    [InlineData("export")]
     public async Task Every_command_explains_its_options_with_examples(string command)
     {
         var help = await TailorRun.RunAsync(command, "--help");

@@ -3,7 +3,7 @@ using Tailor.Benchmarks.Format;
 
 namespace Tailor.Cli.Commands;
 
-/// <summary><c>tailor bench (format|compaction|sink|load)</c>: side-by-side throughput figures as JSON.</summary>
+/// <summary><c>tailor bench (format|compaction|sink|load|query)</c>: side-by-side throughput figures as JSON.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -16,12 +16,90 @@ internal static class BenchCommand
               tailor bench format --json
               tailor bench format --points 500000 --iterations 3
               tailor bench load --rate 4000 --seconds 30 --json
+              tailor bench query --json
             """);
         command.Add(Format());
         command.Add(Compaction());
         command.Add(Sink());
         command.Add(Load());
+        command.Add(Query());
         return command;
+    }
+
+    private static Command Query()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var days = new Option<int>("--days") { Description = "Days of history of the queried org (default 90: 540 windows of 4 hours).", DefaultValueFactory = _ => 90 };
+        var contexts = new Option<int>("--contexts") { Description = "Contexts of the aggregated metric (default 64).", DefaultValueFactory = _ => 64 };
+        var latency = new Option<int>("--latency-ms") { Description = "Milliseconds the remote store adds to every call (default 20).", DefaultValueFactory = _ => 20 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs of the long-range query, the aggregate and DuckDB's (default 5).", DefaultValueFactory = _ => 5 };
+        var folder = new Option<string?>("--folder") { Description = "Keep the generated store (and the Parquet files) in this folder and reuse it on later runs with the same --days and --contexts (default: a temporary folder, deleted after)." };
+        var command = new Command("query", """
+            The read side (Tailor.Query) on a store made like tailor gen makes one, then compacted: one org
+            with a host fleet reporting every 10 s for 90 days, the other orgs' realistic traffic in the last
+            window. Through a store that adds 20 ms to every call: range reads of one series in one window,
+            cold and warm, and one series over the whole history with a warm cache. On the local store: the
+            aggregate (avg and max at 1-minute steps) of every context of one metric over 7 days, against
+            DuckDB over the same parts exported to Parquet by tailor export. Every answer is checked against
+            a brute-force scan of the S-files; exits 3 when one differs. See docs/benchmarks.md.
+
+            Examples:
+              tailor bench query --json
+              tailor bench query --days 30 --contexts 32 --runs 3
+              tailor bench query --folder /tmp/bench-query --json     # a second run reuses the store
+            """)
+        {
+            json,
+            days,
+            contexts,
+            latency,
+            runs,
+            folder,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(days) is < 8 or > 3650 || parse.GetValue(contexts) is < 1 or > 100_000 || parse.GetValue(latency) is < 0 or > 10_000 || parse.GetValue(runs) is < 1 or > 100)
+            {
+                throw new CliException("--days must be 8 to 3650, --contexts 1 to 100,000, --latency-ms 0 to 10,000 and --runs 1 to 100.", ExitCodes.BadArguments);
+            }
+
+            var result = await Tailor.Benchmarks.Query.QueryBench.RunAsync(
+                new Tailor.Benchmarks.Query.QueryBenchOptions
+                {
+                    Store = new Tailor.Benchmarks.Query.QueryBenchStoreOptions { Days = parse.GetValue(days), Contexts = parse.GetValue(contexts) },
+                    Latency = TimeSpan.FromMilliseconds(parse.GetValue(latency)),
+                    Runs = parse.GetValue(runs),
+                    Folder = parse.GetValue(folder) is { } kept ? Path.GetFullPath(kept) : null,
+                },
+                ExportAsync, Console.Error, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(result);
+            }
+            else
+            {
+                Console.WriteLine($"lookup reads         {result.LookupReadsCold} cold, {result.LookupReadsWarm} warm (store calls {result.LookupCallsCold} / {result.LookupCallsWarm}, {result.LatencyMs:F0} ms each)");
+                Console.WriteLine($"long range           {result.LongRangeSeconds:F3} s warm, median of {result.LongRangeRunsSeconds.Length} ({result.LongRangeWindows} windows, {result.LongRangePoints:N0} points; cold {result.LongRangeColdSeconds:F2} s)");
+                Console.WriteLine($"aggregate            {result.AggregatePointsPerSecPerCore / 1e6,8:F1} M points/s per core ({result.AggregatePoints:N0} points, {result.AggregateSeries} series, {result.AggregateSeconds:F3} s)");
+                Console.WriteLine($"duckdb               {result.DuckDbPointsPerSecPerCore / 1e6,8:F1} M points/s per core (ratio {result.RatioToDuckDb:F2}; wall {result.RatioToDuckDbWall:F2})");
+                Console.WriteLine($"matches reference    {result.ResultsMatchReference}{(result.Mismatches.Count > 0 ? ": " + string.Join("; ", result.Mismatches) : "")}");
+            }
+
+            return result.ResultsMatchReference ? ExitCodes.Success : ExitCodes.VerifyMismatch;
+        });
+        return command;
+    }
+
+    /// <summary>What <c>tailor export</c> does for one shard and window, for the query benchmark's DuckDB peer.</summary>
+    private static async Task<IReadOnlyList<string>> ExportAsync(Storage.IObjectStore store, Storage.ShardName shard, Tailor.Compaction.CompactionWindow window, string folder, CancellationToken cancellationToken)
+    {
+        var files = new List<string>();
+        foreach (var manifest in await Export.ParquetExport.FindManifestsAsync(store, window, shard, cancellationToken))
+        {
+            files.AddRange((await Export.ParquetExport.ExportAsync(store, manifest, folder, null, cancellationToken)).Select(f => f.File));
+        }
+
+        return files;
     }
 
     private static Command Load()
