@@ -30,6 +30,7 @@ public sealed class PackageTests(PackageFixture packages, ITestOutputHelper outp
     [InlineData("Tailor.Storage", new string[0])]
     [InlineData("Tailor.Sink", new[] { "Tailor.Format", "Tailor.Storage" })]
     [InlineData("Tailor.Compaction", new[] { "Tailor.Format", "Tailor.Storage" })]
+    [InlineData("Tailor.Management", new[] { "Tailor.Storage" })]
     public void A_library_package_carries_its_metadata_readme_docs_and_symbols(string id, string[] tailorDependencies)
     {
         using var package = ZipFile.OpenRead(packages.PackagePath(id));
