@@ -19,6 +19,7 @@ internal static class TailorCommand
         root.Add(InspectCommand.Create());
         root.Add(ReadCommand.Create());
         root.Add(BenchCommand.Create());
+        root.Add(ServeCommand.Create());
         return root;
     }
 
