@@ -1,12 +1,11 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Tailor.Management;
+using Tailor.Query;
 using Tailor.Query.AspNetCore;
 using Tailor.Storage;
 
@@ -30,6 +29,9 @@ internal static class ServeCommand
         var timeout = new Option<string>("--query-timeout") { Description = "How long one query may take before it answers 422 (default 30s).", DefaultValueFactory = _ => "30s" };
         var cors = new Option<string[]>("--cors-origin") { Description = "An origin whose pages may call the API (CORS), e.g. https://grafana.example.com; repeat for more (default: none, CORS off).", AllowMultipleArgumentsPerToken = false };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Information level on stderr (default: warnings and errors)." };
+        var shards = new Option<int>("--shards") { Description = "Shared shards of the store's shard map (default 64).", DefaultValueFactory = _ => ShardMap.DefaultSharedShards };
+        var windowLength = new Option<string>("--window-length") { Description = "The store's compaction window length (default 4h).", DefaultValueFactory = _ => "4h" };
+        var maxPoints = new Option<long>("--max-points") { Description = "The most points (or bucket rows) one query may return before it answers 422 (default 50,000,000).", DefaultValueFactory = _ => 50_000_000 };
         var command = new Command("serve", """
             Serve the store's history over HTTP: GET /api/v1/query (the parameters of 'tailor query': org,
             metric, context repeated, from, to, step, agg; JSON columns, streamed), /api/v1/contexts and
@@ -47,6 +49,9 @@ internal static class ServeCommand
             timeout,
             cors,
             verbose,
+            shards,
+            windowLength,
+            maxPoints,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -67,13 +72,29 @@ internal static class ServeCommand
             }
 
             var queryTimeout = CompactionArguments.ParseDuration(parse.GetValue(timeout)!, "--query-timeout");
+            if (parse.GetValue(shards) is < 1 or > ShardMap.MaxSharedShards)
+            {
+                throw new CliException($"--shards must be between 1 and {ShardMap.MaxSharedShards}.", ExitCodes.BadArguments);
+            }
+
+            if (parse.GetValue(maxPoints) < 1)
+            {
+                throw new CliException("--max-points must be at least 1.", ExitCodes.BadArguments);
+            }
+
+            var engine = new QueryEngineOptions
+            {
+                ShardMap = new ShardMap(parse.GetValue(shards)),
+                WindowLength = CompactionArguments.ParseDuration(parse.GetValue(windowLength)!, "--window-length"),
+                MaxPoints = parse.GetValue(maxPoints),
+            };
             await using var objects = CompactionArguments.OpenStore(parse.GetValue(store)!, mustExist: true);
-            return await RunAsync(objects, parse.GetValue(urls)!, key, queryTimeout, parse.GetValue(cors) ?? [], parse.GetValue(verbose), cancellationToken);
+            return await RunAsync(objects, engine, parse.GetValue(urls)!, key, queryTimeout, parse.GetValue(cors) ?? [], parse.GetValue(verbose), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(IObjectStore store, string urls, string? key, TimeSpan timeout, string[] origins, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(IObjectStore store, QueryEngineOptions engine, string urls, string? key, TimeSpan timeout, string[] origins, bool verbose, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "tailor" });
         builder.Logging.ClearProviders();
@@ -92,7 +113,7 @@ internal static class ServeCommand
             {
                 o.CorsOrigins.Add(origin);
             }
-        });
+        }, engine);
         if (origins.Length > 0)
         {
             builder.Services.AddCors();

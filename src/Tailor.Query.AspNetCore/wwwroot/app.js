@@ -78,26 +78,27 @@
   }
 
   function draw(result, agg) {
-    const column = result.step ? agg : "values";
     const times = new Set();
-    for (const s of result.series) for (const t of s.timestamps) times.add(t);
+    for (const s of result.series) for (const p of s.points) times.add(p[0]);
     const xs = Float64Array.from(times).sort();
     const index = new Map(Array.from(xs, (t, i) => [t, i]));
     const data = [Array.from(xs)];
     const series = [{}];
     const rows = [];
     result.series.forEach((s, n) => {
+      // Raw points are [ts, value]; a stepped query's are [ts, one value per aggregation] in "columns" order.
+      const at = s.columns ? Math.max(1, s.columns.indexOf(agg)) : 1;
       const ys = new Array(xs.length).fill(null);
-      const values = s[column];
-      s.timestamps.forEach((t, i) => { ys[index.get(t)] = values[i]; });
+      const values = s.points.map((p) => (typeof p[at] === "number" ? p[at] : null));
+      s.points.forEach((p, i) => { ys[index.get(p[0])] = values[i]; });
       data.push(ys);
-      const label = labels.get(s.context);
-      series.push({ label: label ? label + " " + s.context : s.context, stroke: colors[n % colors.length], width: 1.5, spanGaps: false });
+      const label = s.metadata || "";
+      series.push({ label: label ? label + " " + s.context_id : s.context_id, stroke: colors[n % colors.length], width: 1.5, spanGaps: false });
       const finite = values.filter((v) => v !== null);
-      rows.push([s.context, label || "", s.points, Math.min(...finite), Math.max(...finite), finite.length ? finite[finite.length - 1] : null]);
+      rows.push([s.context_id, label, s.points.length, finite.length ? Math.min(...finite) : null, finite.length ? Math.max(...finite) : null, finite.length ? finite[finite.length - 1] : null]);
     });
 
-    const absent = result.absent_windows;
+    const absent = result.absent_ranges;
     const shade = (u) => {
       const ctx = u.ctx;
       ctx.save();
@@ -117,22 +118,18 @@
       series, hooks: { drawClear: [shade] },
     };
     chart = new uPlot(options, data, $("chart"));
-    window.tailorChart = { series: result.series.length, contexts: result.series.map((s) => s.context), absent: absent.length };
+    window.tailorChart = { series: chart.series.length - 1, contexts: result.series.map((s) => s.context_id), absent: absent.length };
 
     const st = result.stats;
-    $("stats").textContent = `${result.series.length} series · ${st.points_returned} points · ${st.windows} windows (${st.absent_windows} absent) · `
-      + `${st.parts} parts · ${st.reads} reads · ${st.bytes} bytes · ${st.query_ms} ms` + (result.partial ? " · PARTIAL" : "");
+    $("stats").textContent = `${st.series} series · ${st.points} points · ${st.windows} windows (${absent.length} absent) · `
+      + `${st.parts} parts · ${st.reads} reads · ${st.bytes} bytes · ${Math.round(st.seconds * 1000)} ms`
+      + (result.unread ? ` · PARTIAL: ${result.unread.length} not read` : "");
     $("summary").tBodies[0].replaceChildren(...rows.map((cells) => {
       const tr = document.createElement("tr");
       tr.dataset.context = cells[0];
       for (const c of cells) { const td = document.createElement("td"); td.textContent = c === null ? "" : String(c); tr.append(td); }
       return tr;
     }));
-  }
-
-  const labels = new Map();
-  async function refreshLabels() {
-    for (const option of $("contexts").options) labels.set(option.value, option.text.split("  ").length > 1 ? option.text.split("  ")[0] : "");
   }
 
   function readUrl() {
@@ -146,6 +143,6 @@
   }
 
   $("query").addEventListener("submit", run);
-  $("load-contexts").addEventListener("click", async () => { await loadContexts(); await refreshLabels(); });
+  $("load-contexts").addEventListener("click", loadContexts);
   if (readUrl()) run();
 })();
