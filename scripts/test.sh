@@ -16,6 +16,11 @@ if ! command -v zstd >/dev/null 2>&1; then
   (apt-get install -y zstd >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y zstd >/dev/null 2>&1)) \
     || { echo "could not install the zstd command line tool" >&2; summary 0 1; exit 1; }
 fi
+# Debian's Chromium, driven headless by the explorer page's browser test (never a downloaded browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  (apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y chromium >/dev/null 2>&1)) \
+    || { echo "could not install chromium" >&2; summary 0 1; exit 1; }
+fi
 # s3rver, pinned by package-lock.json, for the S3 contract tests.
 if ! npm ci --no-audit --no-fund --loglevel=error >/dev/null; then
   echo "npm ci failed: the S3 test server could not be installed" >&2; summary 0 1; exit 1

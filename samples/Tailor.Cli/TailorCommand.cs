@@ -21,6 +21,7 @@ internal static class TailorCommand
         root.Add(QueryCommand.Create());
         root.Add(ExportCommand.Create());
         root.Add(BenchCommand.Create());
+        root.Add(ServeCommand.Create());
         return root;
     }
 

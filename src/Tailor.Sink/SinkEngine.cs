@@ -67,6 +67,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
     private int _deadLetterFailures;
     private long _lastRefusalLog = -1L << 62;
     private volatile SinkStatus _status = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    private int _assignedPartitions;
 
     /// <summary>Creates an engine. It does nothing until <see cref="RunAsync"/>.</summary>
     public SinkEngine(SinkOptions options, IObjectStore store, IPayloadSource source, ILogger<SinkEngine>? logger = null, TimeProvider? time = null)
@@ -84,6 +85,16 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
 
     /// <summary>This worker's id: every segment key it writes starts with it.</summary>
     public ulong WriterId { get; }
+
+    /// <summary>
+    /// The partitions the source has assigned to this worker now (0 before the first assignment, and
+    /// for a worker the group keeps on standby); safe to read from any thread. A readiness check of a
+    /// sink host is "above zero".
+    /// </summary>
+    public int AssignedPartitions => Volatile.Read(ref _assignedPartitions);
+
+    /// <summary>The source's lag per partition held now (see <see cref="IPayloadSource.GetLag"/>).</summary>
+    internal IReadOnlyList<PartitionLag> GetLag() => _source.GetLag();
 
     /// <summary>
     /// A snapshot of the engine's counters: payloads, bytes and dead letters are live; the segment and
@@ -523,6 +534,8 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
             _partitions[p] = new PartitionTracker(p, _source.GetCommitted(p));
         }
 
+        Volatile.Write(ref _assignedPartitions, _partitions.Count);
+
         if (_paused.Count > 0)
         {
             _paused.AddRange(partitions);
@@ -551,6 +564,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
             _paused.Remove(p);
         }
 
+        Volatile.Write(ref _assignedPartitions, _partitions.Count);
         if (late.Count > 0 || affected.Any(s => s.Ticket.IsFailed))
         {
             // Segments that missed the deadline are aborted; the partitions we keep re-read what they held.
@@ -570,6 +584,7 @@ public sealed class SinkEngine : IPayloadSourceListener, IAsyncDisposable
             _paused.Remove(p);
         }
 
+        Volatile.Write(ref _assignedPartitions, _partitions.Count);
         _logger.LogWarning("Lost {Count} partitions (another worker re-reads them from their last commit): {Partitions}", partitions.Count, string.Join(", ", partitions));
     }
 }

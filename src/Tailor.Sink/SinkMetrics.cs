@@ -33,6 +33,8 @@ public static class SinkMetrics
         Meter.CreateObservableGauge("tailor.sink.segments.open", () => Sum(s => s.OpenSegments), "{segment}", "Segments being written or uploaded.");
         Meter.CreateObservableGauge("tailor.sink.buffered", () => Sum(s => s.BufferedBytes), "By", "Bytes held for segments not yet uploaded.");
         Meter.CreateObservableGauge("tailor.sink.partitions.paused", () => Sum(s => s.PausedPartitions), "{partition}", "Partitions paused until uploads catch up.");
+        Meter.CreateObservableGauge("tailor.sink.consumer.lag", Lag, "{message}",
+            "Messages of a partition this worker holds that it has not read yet (high watermark minus position), by topic and partition.");
     }
 
     internal static void Register(SinkEngine engine)
@@ -42,6 +44,39 @@ public static class SinkMetrics
             Engines.RemoveAll(w => !w.TryGetTarget(out _));
             Engines.Add(new WeakReference<SinkEngine>(engine));
         }
+    }
+
+    private static List<Measurement<long>> Lag()
+    {
+        var measurements = new List<Measurement<long>>();
+        foreach (var engine in LiveEngines())
+        {
+            foreach (var lag in engine.GetLag())
+            {
+                measurements.Add(new Measurement<long>(lag.Messages,
+                    new KeyValuePair<string, object?>("topic", lag.Partition.Topic),
+                    new KeyValuePair<string, object?>("partition", lag.Partition.Partition)));
+            }
+        }
+
+        return measurements;
+    }
+
+    private static List<SinkEngine> LiveEngines()
+    {
+        var live = new List<SinkEngine>();
+        lock (Engines)
+        {
+            foreach (var reference in Engines)
+            {
+                if (reference.TryGetTarget(out var engine))
+                {
+                    live.Add(engine);
+                }
+            }
+        }
+
+        return live;
     }
 
     private static long Sum(Func<SinkStatus, long> figure)

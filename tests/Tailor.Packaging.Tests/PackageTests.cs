@@ -31,6 +31,8 @@ public sealed class PackageTests(PackageFixture packages, ITestOutputHelper outp
     [InlineData("Tailor.Sink", new[] { "Tailor.Format", "Tailor.Storage" })]
     [InlineData("Tailor.Compaction", new[] { "Tailor.Format", "Tailor.Storage" })]
     [InlineData("Tailor.Query", new[] { "Tailor.Format", "Tailor.Storage" })]
+    [InlineData("Tailor.Management", new[] { "Tailor.Storage" })]
+    [InlineData("Tailor.Query.AspNetCore", new[] { "Tailor.Query", "Tailor.Storage" })]
     public void A_library_package_carries_its_metadata_readme_docs_and_symbols(string id, string[] tailorDependencies)
     {
         using var package = ZipFile.OpenRead(packages.PackagePath(id));

@@ -36,6 +36,7 @@ internal static class SinkCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout when the worker stops, nothing else there." };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Information level; without it, only warnings and errors." };
+        var managementUrls = ManagementArguments.Urls();
         var printCommits = new Option<bool>("--print-commits")
         {
             Description = "Print an event line after every offset commit: 'committed t/0@120 t/1@98' when the group accepted it, "
@@ -70,13 +71,14 @@ internal static class SinkCommand
             json,
             verbose,
             printCommits,
+            managementUrls,
         };
         command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(config)!, parse.GetValue(replayFrom), parse.GetValue(json), parse.GetValue(verbose), parse.GetValue(printCommits), cancellationToken));
+            RunAsync(parse.GetValue(config)!, parse.GetValue(replayFrom), parse.GetValue(json), parse.GetValue(verbose), parse.GetValue(printCommits), parse.GetValue(managementUrls)!, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string configPath, string? replayFrom, bool json, bool verbose, bool printCommits, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string configPath, string? replayFrom, bool json, bool verbose, bool printCommits, string managementUrls, CancellationToken cancellationToken)
     {
         var options = LoadConfig(configPath, Environment.GetEnvironmentVariables());
         if (replayFrom is not null)
@@ -121,6 +123,8 @@ internal static class SinkCommand
         await using var disposeEngine = engine;
         await events.WriteLineAsync($"started writer {ObjectKeys.FormatWriterId(engine.WriterId)} group {options.Kafka.GroupId} topics {string.Join(',', options.Kafka.Topics)} store {store.Name}"
             + (options.Kafka.ReplayFrom is { } from ? $" replay-from {from:O}" : string.Empty));
+        await using var management = await ManagementArguments.StartAsync(managementUrls, store, "sink",
+            () => engine.AssignedPartitions > 0 ? null : "no partitions assigned yet", events, cancellationToken);
         var run = engine.RunAsync(cancellationToken);
         using (var progress = new Timer(_ => Progress(engine.Status, watch.Elapsed), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)))
         {
@@ -311,6 +315,8 @@ internal static class SinkCommand
         public void Seek(SourcePartition partition, long offset) => inner.Seek(partition, offset);
 
         public long? GetCommitted(SourcePartition partition) => inner.GetCommitted(partition);
+
+        public IReadOnlyList<PartitionLag> GetLag() => inner.GetLag();
 
         public void Close() => inner.Close();
 

@@ -32,6 +32,7 @@ internal static class WorkerCommand
         var settings = CompactionArguments.KafkaSettings();
         var json = new Option<bool>("--json") { Description = "Print one JSON summary on stdout when the worker stops, nothing else there (events go to stderr)." };
         var verbose = new Option<bool>("--verbose") { Description = "Log at Information level on stderr; without it, only warnings and errors." };
+        var managementUrls = ManagementArguments.Urls();
         var command = new Command("worker", """
             Run a compaction worker: join the jobs consumer group, run each job published by 'tailor plan
             --to-kafka' with the inputs its message names, and commit a job's offset only after the job's
@@ -69,6 +70,7 @@ internal static class WorkerCommand
             settings,
             json,
             verbose,
+            managementUrls,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -85,12 +87,12 @@ internal static class WorkerCommand
                 ConnectTimeout = CompactionArguments.ParseDuration(parse.GetValue(connectTimeout)!, "--connect-timeout"),
                 Compaction = compaction,
             };
-            return await RunAsync(parse.GetValue(store)!, options, parse.GetValue(json), parse.GetValue(verbose), cancellationToken);
+            return await RunAsync(parse.GetValue(store)!, options, parse.GetValue(json), parse.GetValue(verbose), parse.GetValue(managementUrls)!, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string uri, CompactionWorkerOptions options, bool json, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string uri, CompactionWorkerOptions options, bool json, bool verbose, string managementUrls, CancellationToken cancellationToken)
     {
         var events = json ? Console.Error : Console.Out;
         using var logs = LoggerFactory.Create(b => b
@@ -126,6 +128,8 @@ internal static class WorkerCommand
         };
         var watch = Stopwatch.StartNew();
         await Console.Error.WriteLineAsync($"joining group {options.GroupId} on topic {options.Topic} at {options.BootstrapServers} …");
+        await using var management = await ManagementArguments.StartAsync(managementUrls, objects, "worker",
+            () => worker.Status.Joined ? null : "not a member of the jobs group yet", events, cancellationToken);
         try
         {
             await worker.RunAsync(cancellationToken);

@@ -215,6 +215,7 @@ internal sealed class DemoRunner(DemoOptions options, IAnsiConsole progress)
             }
         }
 
+        progress.MarkupLine($"[grey]look[/]     tailor serve --store {Markup.Escape(storeName)} --shards {options.SharedShards}   (then open http://127.0.0.1:8080)");
         return new DemoSummary
         {
             Payloads = payloads,

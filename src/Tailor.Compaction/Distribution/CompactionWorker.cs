@@ -62,6 +62,7 @@ public sealed class CompactionWorker
     private long _pointsOut;
     private long _bytesOut;
     private int _assignedCount;
+    private bool _joined;
     private string? _runningName;
 
     /// <summary>Creates a worker; nothing connects until <see cref="RunAsync"/>.</summary>
@@ -99,6 +100,7 @@ public sealed class CompactionWorker
         PointsOut = Interlocked.Read(ref _pointsOut),
         BytesOut = Interlocked.Read(ref _bytesOut),
         AssignedPartitions = Volatile.Read(ref _assignedCount),
+        Joined = Volatile.Read(ref _joined),
         RunningJob = Volatile.Read(ref _runningName),
     };
 
@@ -227,6 +229,7 @@ public sealed class CompactionWorker
                 _logger.LogWarning("Leaving the group: {Reason}", e.Error.Reason);
             }
 
+            Volatile.Write(ref _joined, false);
             _logger.LogInformation("Compaction worker left group {Group}: {Status}", _options.GroupId, Status);
         }
     }
@@ -289,6 +292,7 @@ public sealed class CompactionWorker
     {
         _assigned.UnionWith(partitions);
         Volatile.Write(ref _assignedCount, _assigned.Count);
+        Volatile.Write(ref _joined, true);
         _logger.LogInformation("Assigned {Partitions}", Format(partitions));
         Raise(new CompactionWorkerEventArgs { Kind = CompactionWorkerEventKind.Assigned, Partitions = partitions });
     }
@@ -322,6 +326,7 @@ public sealed class CompactionWorker
 
     private void OnLost(List<TopicPartitionOffset> lost)
     {
+        Volatile.Write(ref _joined, false);
         var gone = lost.Select(p => p.TopicPartition).ToHashSet();
         DropPending(gone);
         if (_running is { } running && gone.Contains(running.Position.TopicPartition))

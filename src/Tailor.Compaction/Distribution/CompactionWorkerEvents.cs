@@ -120,6 +120,12 @@ public sealed record CompactionWorkerStatus
     /// <summary>Partitions assigned now.</summary>
     public int AssignedPartitions { get; init; }
 
+    /// <summary>
+    /// Whether the worker is a member of its group: true from the first assignment the group handed it
+    /// (even an empty one, as for a worker on standby) until it loses its partitions or leaves.
+    /// </summary>
+    public bool Joined { get; init; }
+
     /// <summary>The job running now (<c>shard window</c>), if any.</summary>
     public string? RunningJob { get; init; }
 }

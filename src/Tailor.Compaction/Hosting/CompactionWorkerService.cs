@@ -25,6 +25,7 @@ public sealed class CompactionWorkerService : BackgroundService
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private CompactionWorker? _worker;
+    private IObjectStore? _store;
 
     /// <summary>Creates the service; the container calls this.</summary>
     /// <param name="options">The worker's options.</param>
@@ -41,6 +42,9 @@ public sealed class CompactionWorkerService : BackgroundService
     /// <summary>The worker's counters; <see langword="null"/> before it started.</summary>
     public CompactionWorkerStatus? Status => _worker?.Status;
 
+    /// <summary>The store the worker reads and writes while it runs (for a readiness check); <see langword="null"/> before it started and after it stopped.</summary>
+    public IObjectStore? Store => Volatile.Read(ref _store);
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -55,6 +59,7 @@ public sealed class CompactionWorkerService : BackgroundService
             }
 
             store = registered ?? ObjectStoreFactory.Open(options.Store!, new ObjectStoreOptions { S3 = { Logger = _loggers.CreateLogger("Tailor.Storage") } });
+            Volatile.Write(ref _store, store);
             _worker = new CompactionWorker(store, options, _loggers);
             await _worker.RunAsync(stoppingToken).ConfigureAwait(false);
         }
@@ -65,6 +70,7 @@ public sealed class CompactionWorkerService : BackgroundService
         }
         finally
         {
+            Volatile.Write(ref _store, null);
             if (registered is null && store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);

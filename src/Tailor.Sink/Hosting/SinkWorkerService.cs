@@ -30,6 +30,7 @@ public sealed class SinkWorkerService : BackgroundService
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private SinkEngine? _engine;
+    private IObjectStore? _store;
 
     /// <summary>Creates the service; the container calls this.</summary>
     /// <param name="options">The worker's options.</param>
@@ -49,6 +50,12 @@ public sealed class SinkWorkerService : BackgroundService
     /// <summary>The writer id of the running engine; <see langword="null"/> before it started.</summary>
     public ulong? WriterId => _engine?.WriterId;
 
+    /// <summary>The partitions the running engine holds now; 0 before it started (see <see cref="SinkEngine.AssignedPartitions"/>).</summary>
+    public int AssignedPartitions => _engine?.AssignedPartitions ?? 0;
+
+    /// <summary>The store the worker writes to while it runs (for a readiness check); <see langword="null"/> before it started and after it stopped.</summary>
+    public IObjectStore? Store => Volatile.Read(ref _store);
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -61,6 +68,7 @@ public sealed class SinkWorkerService : BackgroundService
             var options = _options.Value;
             options.Validate(needStore: registeredStore is null, needKafka: registeredSource is null);
             store = registeredStore ?? ObjectStoreFactory.Open(options.Store!, new ObjectStoreOptions { S3 = { Logger = _loggers.CreateLogger("Tailor.Storage") } });
+            Volatile.Write(ref _store, store);
             source = registeredSource ?? new KafkaPayloadSource(options.Kafka, _loggers.CreateLogger<KafkaPayloadSource>());
             var engine = new SinkEngine(options.Engine, store, source, _loggers.CreateLogger<SinkEngine>());
             await using (engine.ConfigureAwait(false))
@@ -76,6 +84,7 @@ public sealed class SinkWorkerService : BackgroundService
         }
         finally
         {
+            Volatile.Write(ref _store, null);
             if (registeredSource is null)
             {
                 source?.Dispose();

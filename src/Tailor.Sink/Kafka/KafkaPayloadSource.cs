@@ -280,6 +280,47 @@ public sealed class KafkaPayloadSource : IPayloadSource
 
     /// <inheritdoc />
     /// <remarks>
+    /// Both figures come from librdkafka's memory without a broker request: the high watermark as of the
+    /// last fetch response of the partition, the position as of the last message handed out. A partition
+    /// with neither yet (just assigned, nothing fetched) is left out. Safe from any thread.
+    /// </remarks>
+    public IReadOnlyList<PartitionLag> GetLag()
+    {
+        if (_disposed || _closed || !_started)
+        {
+            return [];
+        }
+
+        SourcePartition[] held;
+        lock (_assignmentLock)
+        {
+            held = [.. _assignment];
+        }
+
+        var lags = new List<PartitionLag>(held.Length);
+        foreach (var partition in held)
+        {
+            try
+            {
+                var topicPartition = ToTopicPartition(partition);
+                var high = _consumer.GetWatermarkOffsets(topicPartition).High;
+                var position = _consumer.Position(topicPartition);
+                if (high.Value >= 0 && position.Value >= 0)
+                {
+                    lags.Add(new PartitionLag(partition, high.Value, position.Value));
+                }
+            }
+            catch (Exception e) when (e is KafkaException or ObjectDisposedException)
+            {
+                // Revoked or closing meanwhile: no figure for this partition in this scrape.
+            }
+        }
+
+        return lags;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
     /// librdkafka runs the revocation handler for every partition held (so the listener commits what
     /// is durable) and sends LeaveGroup: the others take the partitions over in one rebalance round
     /// instead of after the session timeout.

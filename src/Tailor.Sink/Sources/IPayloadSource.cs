@@ -116,4 +116,15 @@ public interface IPayloadSource : IDisposable
 
     /// <summary>Leaves the source (the consumer group) cleanly.</summary>
     void Close();
+
+    /// <summary>
+    /// How far reading trails the end of each partition held now, for the consumer-lag gauge
+    /// (<c>tailor.sink.consumer.lag</c>); empty (the default) for a source that has no such notion.
+    /// </summary>
+    /// <remarks>
+    /// Unlike the other members this one is called from any thread (a metrics scrape), so it must not
+    /// block on the broker: answer from what the source already knows.
+    /// </remarks>
+    /// <returns>One entry per partition whose end and position are known; partitions not read yet are left out.</returns>
+    IReadOnlyList<PartitionLag> GetLag() => [];
 }
