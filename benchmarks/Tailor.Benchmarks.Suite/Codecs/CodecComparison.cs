@@ -6,7 +6,7 @@ using Tailor.Format.Workload;
 
 namespace Tailor.Benchmarks.Codecs;
 
-/// <summary>Options of <see cref="CodecComparison.Run"/>.</summary>
+/// <summary>Options of <see cref="CodecComparison.Run(CodecComparisonOptions, TextWriter?)"/>.</summary>
 public sealed class CodecComparisonOptions
 {
     /// <summary>Series in the corpus. Default: 2,000 (about 1.7 million points over 4 hours).</summary>
@@ -23,6 +23,18 @@ public sealed class CodecComparisonOptions
 
     /// <summary>Codecs to measure; the first is the baseline. Default: gorilla, then the default codec.</summary>
     public IReadOnlyList<ISeriesCodec> Codecs { get; init; } = [SeriesCodecs.Gorilla, SeriesCodecs.Default];
+
+    /// <summary>
+    /// Every built-in codec and variant: gorilla, the default codec, the other registered built-in codecs
+    /// in id order, and <c>tailor2-zstd</c> (version 2 with zstd kept where it saves 12.5%).
+    /// </summary>
+    public static IReadOnlyList<ISeriesCodec> EveryCodec { get; } =
+    [
+        SeriesCodecs.Gorilla,
+        SeriesCodecs.Default,
+        .. SeriesCodecRegistry.Shared.Codecs.Where(c => c.Id < SeriesCodecs.FirstUserCodecId && c.Id != SeriesCodecs.Gorilla.Id && c.Id != SeriesCodecs.Default.Id),
+        new RenamedCodec(new TailorCodec(new TailorCodecOptions { UseZstd = true }, 2), "tailor2-zstd"),
+    ];
 }
 
 /// <summary>Figures of one family (or of the whole corpus) for one codec.</summary>
@@ -101,9 +113,33 @@ public sealed class CodecComparisonResult
     [JsonPropertyName("seed")]
     public ulong Seed { get; set; }
 
+    /// <summary>The corpus: <c>"synthetic"</c> (the workload generator) or <c>"real"</c> (<see cref="RealSeriesCorpus"/>).</summary>
+    [JsonPropertyName("corpus")]
+    public string Corpus { get; set; } = "synthetic";
+
     /// <summary>Figures per codec name, plus <c>"parquet"</c>.</summary>
     [JsonPropertyName("codecs")]
     public Dictionary<string, CodecFigures> Codecs { get; } = [];
+
+    /// <summary>The default codec against each other codec measured (Parquet aside): total bytes and series by series.</summary>
+    [JsonPropertyName("default_versus")]
+    public Dictionary<string, DefaultVersus> DefaultVersus { get; } = [];
+
+    /// <summary>The default codec's bytes over Gorilla's, over the whole corpus (null when either was not measured).</summary>
+    [JsonPropertyName("default_to_gorilla_bytes")]
+    public double? DefaultToGorillaBytes { get; set; }
+
+    /// <summary>The default codec's bytes over Parquet's (without the series key), over the whole corpus.</summary>
+    [JsonPropertyName("default_to_parquet_bytes")]
+    public double? DefaultToParquetBytes { get; set; }
+
+    /// <summary>The lowest, over the families, of the default codec's decode speed over Gorilla's.</summary>
+    [JsonPropertyName("default_decode_to_gorilla_min_family")]
+    public double? DefaultDecodeToGorillaMinFamily { get; set; }
+
+    /// <summary>The family where <see cref="DefaultDecodeToGorillaMinFamily"/> was found.</summary>
+    [JsonPropertyName("default_decode_to_gorilla_min_family_name")]
+    public string? DefaultDecodeToGorillaMinFamilyName { get; set; }
 
     /// <summary>Processor count, OS and runtime the figures come from.</summary>
     [JsonPropertyName("machine")]
@@ -117,11 +153,11 @@ public sealed class CodecComparisonResult
 /// <remarks>
 /// Timings are single-threaded and keep the fastest of <see cref="CodecComparisonOptions.Iterations"/>
 /// repetitions. Every block is decoded and compared bit for bit before anything is timed. The
-/// <c>tailor bench format --json</c> command reuses <see cref="Run"/>.
+/// <c>tailor bench format --json</c> command reuses <see cref="Run(ICodecCorpus, CodecComparisonOptions, TextWriter?)"/>.
 /// </remarks>
 public static class CodecComparison
 {
-    /// <summary>Runs the comparison.</summary>
+    /// <summary>Runs the comparison on the generated workload corpus (<see cref="CodecComparisonOptions.SeriesCount"/>, <see cref="CodecComparisonOptions.Seed"/>).</summary>
     /// <param name="options">What to measure.</param>
     /// <param name="progress">Where progress lines go (stderr for a command), or null.</param>
     /// <returns>The figures.</returns>
@@ -131,8 +167,22 @@ public static class CodecComparison
         var clock = Stopwatch.StartNew();
         var corpus = SeriesCorpus.Generate(SeriesMix.Default, options.Seed, options.SeriesCount);
         progress?.WriteLine($"corpus: {corpus.SeriesCount} series, {corpus.PointCount} points ({clock.ElapsedMilliseconds} ms)");
+        var result = Run(new SyntheticCodecCorpus(corpus), options, progress);
+        result.Seed = options.Seed;
+        return result;
+    }
 
-        var byFamily = new List<int>[SeriesFamilies.Count];
+    /// <summary>Runs the comparison on the given corpus (its <see cref="CodecComparisonResult.Corpus"/> is <c>"real"</c> unless it is the synthetic one).</summary>
+    /// <param name="corpus">The series to measure.</param>
+    /// <param name="options">What to measure; <see cref="CodecComparisonOptions.SeriesCount"/> and <see cref="CodecComparisonOptions.Seed"/> are not used.</param>
+    /// <param name="progress">Where progress lines go (stderr for a command), or null.</param>
+    /// <returns>The figures.</returns>
+    public static CodecComparisonResult Run(ICodecCorpus corpus, CodecComparisonOptions options, TextWriter? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        var byFamily = new List<int>[corpus.Families.Count];
         for (int f = 0; f < byFamily.Length; f++)
         {
             byFamily[f] = [];
@@ -140,37 +190,96 @@ public static class CodecComparison
 
         for (int i = 0; i < corpus.SeriesCount; i++)
         {
-            byFamily[(int)corpus.GetSpec(i).Family].Add(i);
+            byFamily[corpus.GetFamily(i)].Add(i);
         }
 
         var result = new CodecComparisonResult
         {
+            Corpus = corpus is SyntheticCodecCorpus ? "synthetic" : "real",
             Series = corpus.SeriesCount,
             Points = corpus.PointCount,
-            Seed = options.Seed,
             Machine = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
         };
 
+        var sizes = new Dictionary<string, int[]>();
         foreach (var codec in options.Codecs)
         {
-            result.Codecs[codec.Name] = MeasureCodec(codec, corpus, byFamily, options.Iterations);
-            progress?.WriteLine($"{codec.Name}: done ({clock.ElapsedMilliseconds} ms)");
+            result.Codecs[codec.Name] = MeasureCodec(codec, corpus, byFamily, options.Iterations, out var offsets);
+            sizes[codec.Name] = offsets;
+            progress?.WriteLine($"{result.Corpus} {codec.Name}: done ({clock.ElapsedMilliseconds} ms)");
         }
 
         if (options.IncludeParquet)
         {
             result.Codecs["parquet"] = ParquetPeer.Measure(corpus, byFamily, options.Iterations);
-            progress?.WriteLine($"parquet: done ({clock.ElapsedMilliseconds} ms)");
+            progress?.WriteLine($"{result.Corpus} parquet: done ({clock.ElapsedMilliseconds} ms)");
         }
 
+        Compare(result, sizes);
         return result;
     }
 
-    private static CodecFigures MeasureCodec(ISeriesCodec codec, SeriesCorpus corpus, List<int>[] byFamily, int iterations)
+    /// <summary>The default codec against the others: total bytes, series no larger, the ratios of the targets.</summary>
+    private static void Compare(CodecComparisonResult result, Dictionary<string, int[]> offsets)
+    {
+        var name = result.DefaultCodec;
+        if (!offsets.TryGetValue(name, out var mine))
+        {
+            return;
+        }
+
+        foreach (var (other, theirs) in offsets)
+        {
+            if (other == name)
+            {
+                continue;
+            }
+
+            int noLarger = 0;
+            int withinOnePercent = 0;
+            int series = mine.Length - 1;
+            for (int i = 0; i < series; i++)
+            {
+                long a = mine[i + 1] - mine[i];
+                long b = theirs[i + 1] - theirs[i];
+                noLarger += a <= b ? 1 : 0;
+                withinOnePercent += a * 100 <= b * 101 ? 1 : 0;
+            }
+
+            result.DefaultVersus[other] = new DefaultVersus
+            {
+                BytesRatio = mine[series] / (double)theirs[series],
+                SeriesNoLarger = noLarger / (double)series,
+                SeriesWithinOnePercent = withinOnePercent / (double)series,
+            };
+        }
+
+        var codecs = result.Codecs;
+        if (codecs.TryGetValue(name, out var figures) && codecs.TryGetValue(SeriesCodecs.Gorilla.Name, out var gorilla))
+        {
+            result.DefaultToGorillaBytes = figures.Bytes / (double)gorilla.Bytes;
+            foreach (var (family, f) in figures.Families)
+            {
+                double ratio = f.DecodePointsPerSec / gorilla.Families[family].DecodePointsPerSec;
+                if (result.DefaultDecodeToGorillaMinFamily is null || ratio < result.DefaultDecodeToGorillaMinFamily)
+                {
+                    result.DefaultDecodeToGorillaMinFamily = ratio;
+                    result.DefaultDecodeToGorillaMinFamilyName = family;
+                }
+            }
+        }
+
+        if (figures is not null && codecs.TryGetValue("parquet", out var parquet))
+        {
+            result.DefaultToParquetBytes = figures.Bytes / (double)parquet.Bytes;
+        }
+    }
+
+    private static CodecFigures MeasureCodec(ISeriesCodec codec, ICodecCorpus corpus, List<int>[] byFamily, int iterations, out int[] offsets)
     {
         int maxPoints = corpus.MaxSeriesPointCount;
         // Blocks are stored back to back, as in an S-file.
-        var offsets = new int[corpus.SeriesCount + 1];
+        offsets = new int[corpus.SeriesCount + 1];
         long capacity = 0;
         for (int i = 0; i < corpus.SeriesCount; i++)
         {
@@ -199,7 +308,7 @@ public static class CodecComparison
             if (status != OperationStatus.Done || points != expectedTs.Length || !ts.AsSpan(0, points).SequenceEqual(expectedTs)
                 || !System.Runtime.InteropServices.MemoryMarshal.AsBytes(vs.AsSpan(0, points)).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(expectedVs)))
             {
-                throw new InvalidOperationException($"{codec.Name} failed to round-trip series {i} ({corpus.GetSpec(i)}).");
+                throw new InvalidOperationException($"{codec.Name} failed to round-trip series {i} ({corpus.Describe(i)}).");
             }
         }
 
@@ -265,7 +374,7 @@ public static class CodecComparison
                 }
             }
 
-            figures.Families[SeriesFamilies.GetName((SeriesFamily)f)] = new FamilyFigures
+            figures.Families[corpus.Families[f]] = new FamilyFigures
             {
                 Series = members.Count,
                 Points = points,

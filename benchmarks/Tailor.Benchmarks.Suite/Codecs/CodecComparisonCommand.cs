@@ -1,15 +1,14 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Tailor.Format.Codecs;
-using Tailor.Format.Workload;
 
 namespace Tailor.Benchmarks.Codecs;
 
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/Tailor.Benchmarks -- codecs [--series N] [--seed S]
-/// [--iterations R] [--no-parquet] [--variants] [--json]</c>: runs <see cref="CodecComparison"/> and prints a
-/// Markdown table (or the JSON result) on stdout, progress on stderr.
+/// [--iterations R] [--no-parquet] [--variants] [--real] [--json]</c>: runs <see cref="CodecComparison"/> and prints
+/// a Markdown table (or the JSON result) on stdout, progress on stderr. <c>--real</c> measures the real-series
+/// corpus (<see cref="RealSeriesCorpus"/>) instead of the generated one.
 /// </summary>
 public static class CodecComparisonCommand
 {
@@ -25,6 +24,7 @@ public static class CodecComparisonCommand
         bool parquet = true;
         bool json = false;
         bool variants = false;
+        bool real = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -43,8 +43,11 @@ public static class CodecComparisonCommand
                 case "--variants":
                     variants = true;
                     break;
+                case "--real":
+                    real = true;
+                    break;
                 default:
-                    Console.Error.WriteLine($"codecs: bad argument '{args[i]}'. Usage: codecs [--series N] [--seed S] [--iterations R] [--no-parquet] [--variants] [--json]");
+                    Console.Error.WriteLine($"codecs: bad argument '{args[i]}'. Usage: codecs [--series N] [--seed S] [--iterations R] [--no-parquet] [--variants] [--real] [--json]");
                     return 2;
             }
         }
@@ -58,11 +61,11 @@ public static class CodecComparisonCommand
                 Seed = seed,
                 Iterations = iterations,
                 IncludeParquet = parquet,
-                Codecs = [.. options.Codecs, SeriesCodecs.Tailor, new RenamedCodec(new TailorCodec(new TailorCodecOptions { UseZstd = true }, 2), "tailor2-zstd")],
+                Codecs = CodecComparisonOptions.EveryCodec,
             };
         }
 
-        var result = CodecComparison.Run(options, Console.Error);
+        var result = real ? CodecComparison.Run(RealSeriesCorpus.Load(), options, Console.Error) : CodecComparison.Run(options, Console.Error);
         Console.Out.WriteLine(json ? JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }) : FormatTable(result));
         return 0;
     }
@@ -75,7 +78,7 @@ public static class CodecComparisonCommand
         ArgumentNullException.ThrowIfNull(result);
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(inv, $"Corpus: {result.Series} series, {result.Points} points (seed {result.Seed}); {result.Machine}; default codec: {result.DefaultCodec}");
+        text.AppendLine(inv, $"Corpus: {result.Corpus}, {result.Series} series, {result.Points} points (seed {result.Seed}); {result.Machine}; default codec: {result.DefaultCodec}");
         text.AppendLine();
         text.AppendLine("| codec | bytes/point | encode Mpoints/s | decode Mpoints/s |");
         text.AppendLine("| --- | ---: | ---: | ---: |");
@@ -107,13 +110,8 @@ public static class CodecComparisonCommand
         text.Append("| --- | ---: | ---: |");
         text.Append(string.Concat(Enumerable.Repeat(" ---: |", names.Count * 3)));
         text.AppendLine();
-        for (int f = 0; f < SeriesFamilies.Count; f++)
+        foreach (var (family, first) in result.Codecs[names[0]].Families)
         {
-            string family = SeriesFamilies.GetName((SeriesFamily)f);
-            if (!result.Codecs[names[0]].Families.TryGetValue(family, out var first))
-            {
-                continue;
-            }
 
             text.Append(inv, $"| {family} | {first.Series} | {first.Points} |");
             foreach (var name in names)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using ParquetSharp;
 using ParquetSharp.IO;
-using Tailor.Format.Workload;
 
 namespace Tailor.Benchmarks.Codecs;
 
@@ -20,7 +19,7 @@ internal static class ParquetPeer
 {
     private const int RowGroupRows = 1 << 20;
 
-    public static CodecFigures Measure(SeriesCorpus corpus, List<int>[] byFamily, int iterations)
+    public static CodecFigures Measure(ICodecCorpus corpus, List<int>[] byFamily, int iterations)
     {
         var figures = new CodecFigures();
         double writeSeconds = 0;
@@ -37,7 +36,7 @@ internal static class ParquetPeer
 
             var (ids, ts, vs) = Flatten(corpus, byFamily[f]);
             var one = MeasureOne(ids, ts, vs, iterations);
-            figures.Families[SeriesFamilies.GetName((SeriesFamily)f)] = new FamilyFigures
+            figures.Families[corpus.Families[f]] = new FamilyFigures
             {
                 Series = byFamily[f].Count,
                 Points = ids.Length,
@@ -71,7 +70,7 @@ internal static class ParquetPeer
         return figures;
     }
 
-    private static (int[] Ids, long[] Timestamps, double[] Values) Flatten(SeriesCorpus corpus, List<int> series)
+    private static (int[] Ids, long[] Timestamps, double[] Values) Flatten(ICodecCorpus corpus, List<int> series)
     {
         long count = 0;
         foreach (int i in series)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Tailor.Benchmarks.Codecs;
-using Tailor.Format.Codecs;
 using Tailor.Format.Payloads;
 using Tailor.Format.Segments;
 using Tailor.Format.Zstd;
@@ -20,8 +19,11 @@ public sealed class FormatBenchOptions
     /// <summary>Series in the codec corpus. Default 2,000.</summary>
     public int CodecSeries { get; init; } = 2_000;
 
-    /// <summary>Whether to run the codec comparison (with the Parquet peer). Default true.</summary>
+    /// <summary>Whether to run the codec comparison (with the Parquet peer) on the synthetic and the real corpus. Default true.</summary>
     public bool Codecs { get; init; } = true;
+
+    /// <summary>The folder of the real-series corpus. Default: <see cref="RealSeriesCorpus.DefaultFolder"/>.</summary>
+    public string? RealCorpusFolder { get; init; }
 }
 
 /// <summary>The figures of <c>tailor bench format</c>.</summary>
@@ -51,8 +53,17 @@ public sealed class FormatBenchResult
     /// <summary>Decompressed payload bytes per point.</summary>
     [JsonPropertyName("payload_bytes_per_point_uncompressed")] public double PayloadBytesPerPointUncompressed { get; set; }
 
-    /// <summary>The codec comparison: gorilla, the default codec and parquet.</summary>
+    /// <summary>The codec comparison on the synthetic workload: every built-in codec and variant, and parquet.</summary>
     [JsonPropertyName("codecs")] public Dictionary<string, CodecFigures>? Codecs { get; set; }
+
+    /// <summary>The same comparison on the real-series corpus (<see cref="RealSeriesCorpus"/>).</summary>
+    [JsonPropertyName("codecs_real")] public Dictionary<string, CodecFigures>? CodecsReal { get; set; }
+
+    /// <summary>The whole synthetic comparison: corpus size, the default codec against each other codec, the target ratios.</summary>
+    [JsonPropertyName("codec_comparison")] public CodecComparisonResult? CodecComparison { get; set; }
+
+    /// <summary>The whole real-corpus comparison.</summary>
+    [JsonPropertyName("codec_comparison_real")] public CodecComparisonResult? CodecComparisonReal { get; set; }
 
     /// <summary>The default codec's name.</summary>
     [JsonPropertyName("default_codec")] public string? DefaultCodec { get; set; }
@@ -113,10 +124,16 @@ public static class FormatBench
 
         if (options.Codecs)
         {
-            progress?.WriteLine($"comparing codecs (gorilla, {SeriesCodecs.Default.Name}, parquet)...");
-            var codecs = CodecComparison.Run(new CodecComparisonOptions { SeriesCount = options.CodecSeries, Iterations = options.Iterations });
+            var every = CodecComparisonOptions.EveryCodec;
+            progress?.WriteLine($"comparing codecs ({string.Join(", ", every.Select(c => c.Name))}, parquet) on the synthetic and the real corpus...");
+            var codecOptions = new CodecComparisonOptions { SeriesCount = options.CodecSeries, Iterations = options.Iterations, Codecs = every };
+            var codecs = CodecComparison.Run(codecOptions, progress);
             result.Codecs = codecs.Codecs;
+            result.CodecComparison = codecs;
             result.DefaultCodec = codecs.DefaultCodec;
+            var real = CodecComparison.Run(RealSeriesCorpus.Load(options.RealCorpusFolder), codecOptions, progress);
+            result.CodecsReal = real.Codecs;
+            result.CodecComparisonReal = real;
         }
 
         return result;

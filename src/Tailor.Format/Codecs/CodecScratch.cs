@@ -29,6 +29,8 @@ internal sealed unsafe class CodecScratch
     public int[] Positions = [];
     public int[] PositionsB = [];
     public byte[] Bytes = [];
+    public byte[] FrameBytes = [];
+    public byte[] BodyBytes = [];
     public long[] Denominators = [];
 
     /// <summary>A scratch for the caller alone until it gives it back with <see cref="Return"/>.</summary>
@@ -108,6 +110,28 @@ internal sealed unsafe class CodecScratch
         }
 
         return Bytes;
+    }
+
+    /// <summary>A second frame buffer, for version 3's second candidate block.</summary>
+    public byte[] EnsureFrameBytes(int count)
+    {
+        if (FrameBytes.Length < count)
+        {
+            FrameBytes = GC.AllocateUninitializedArray<byte>(Math.Max(count, 4096));
+        }
+
+        return FrameBytes;
+    }
+
+    /// <summary>A body buffer, for version 3's second candidate body.</summary>
+    public byte[] EnsureBodyBytes(int count)
+    {
+        if (BodyBytes.Length < count)
+        {
+            BodyBytes = GC.AllocateUninitializedArray<byte>(Math.Max(count, 4096));
+        }
+
+        return BodyBytes;
     }
 
     /// <summary>Compresses into <paramref name="destination"/>; returns the frame length, or -1 when it does not fit.</summary>

@@ -12,12 +12,13 @@ public sealed class SeriesCodecRegistry
     private readonly Lock _gate = new();
     private ISeriesCodec?[] _byId = new ISeriesCodec?[256];
 
-    /// <summary>A registry holding the built-in codecs (<c>gorilla</c>, <c>tailor</c>, <c>tailor2</c>).</summary>
+    /// <summary>A registry holding the built-in codecs (<c>gorilla</c>, <c>tailor</c>, <c>tailor2</c>, <c>tailor3</c>).</summary>
     public SeriesCodecRegistry()
     {
         _byId[SeriesCodecs.Gorilla.Id] = SeriesCodecs.Gorilla;
         _byId[SeriesCodecs.Tailor.Id] = SeriesCodecs.Tailor;
         _byId[SeriesCodecs.Tailor2.Id] = SeriesCodecs.Tailor2;
+        _byId[SeriesCodecs.Tailor3.Id] = SeriesCodecs.Tailor3;
     }
 
     /// <summary>A shared registry with the built-in codecs. Register user codecs in a registry of your own

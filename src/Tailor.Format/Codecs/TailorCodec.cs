@@ -9,28 +9,28 @@ using Tailor.Format.Encoding;
 namespace Tailor.Format.Codecs;
 
 /// <summary>
-/// Tailor's series codec, in two versions: id 2 (<c>"tailor"</c>) and id 3 (<c>"tailor2"</c>, the
-/// default). Timestamp deltas and values are
+/// Tailor's series codec, in three versions: id 2 (<c>"tailor"</c>), id 3 (<c>"tailor2"</c>) and id 4
+/// (<c>"tailor3"</c>, the default). Timestamp deltas and values are
 /// integer columns (frame of reference or zigzag around a sampled median, common divisor, one bit
 /// width per column, patched exceptions), with values first scaled losslessly to decimal integers
 /// where they are decimals (ALP-style, exponent per block, exceptions kept verbatim), else taken as
 /// order-preserving integer images of their bit patterns; zstd over the block body where it pays.
 /// Version 2 adds quotient values: a value that is exactly a decimal divided by an integer
 /// (busy ticks over total ticks, a sum over a count) is stored as its numerator and denominator.
+/// Version 3 has version 2's layout and makes its choices by measured size: it keeps a zstd pass over a
+/// block whenever the block gets smaller, and when two value layouts are estimated close it writes both
+/// and keeps the smaller block.
 /// </summary>
-/// <remarks>
-/// Lossless for every input: each value either round-trips through its decimal integer (checked with
-/// the decoder's exact arithmetic when encoding) or is stored bit for bit. The byte layout is in
-/// <c>docs/codecs.md</c>. Instances are immutable and thread-safe; pooled scratch memory makes
-/// steady-state calls allocation-free.
-/// </remarks>
-public sealed class TailorCodec : ISeriesCodec
+public sealed partial class TailorCodec : ISeriesCodec
 {
     /// <summary>The codec id of version 1: 2.</summary>
     public const byte CodecId = 2;
 
     /// <summary>The codec id of version 2 (quotient values): 3.</summary>
     public const byte Version2CodecId = 3;
+
+    /// <summary>The codec id of version 3: 4.</summary>
+    public const byte Version3CodecId = 4;
 
     /// <summary>The largest decimal exponent of the format.</summary>
     public const int MaxDecimalExponent = 18;
@@ -57,6 +57,9 @@ public sealed class TailorCodec : ISeriesCodec
     private readonly TailorCodecOptions _options;
     private readonly bool _quotients;
     private readonly bool _useZstd;
+    private readonly int _version;
+    private readonly int _zstdMinBodyLength;
+    private readonly double _zstdMinSavings;
 
     /// <summary>Version 1 (id 2) with <see cref="TailorCodecOptions.Default"/>.</summary>
     public TailorCodec()
@@ -72,32 +75,39 @@ public sealed class TailorCodec : ISeriesCodec
     {
     }
 
-    /// <summary>The given version (1: id 2, <c>"tailor"</c>; 2: id 3, <c>"tailor2"</c>) with the given encoder options.</summary>
+    /// <summary>
+    /// The given version (1: id 2, <c>"tailor"</c>; 2: id 3, <c>"tailor2"</c>; 3: id 4, <c>"tailor3"</c>)
+    /// with the given encoder options.
+    /// </summary>
     /// <param name="options">Encoder options; validated here.</param>
-    /// <param name="version">1 or 2. Version 2 reads and writes quotient values; version 1 rejects them.</param>
+    /// <param name="version">1, 2 or 3. Versions 2 and 3 read and write quotient values; version 1 rejects them.
+    /// Version 3 has version 2's layout and chooses by measured size (see the remarks of <see cref="TailorCodec"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An option or the version is out of range.</exception>
     public TailorCodec(TailorCodecOptions options, int version)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(version, 2);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(version, 3);
         options.Validate();
         _options = options;
-        _quotients = version == 2;
-        _useZstd = options.UseZstd ?? !_quotients;
+        _version = version;
+        _quotients = version >= 2;
+        _useZstd = options.UseZstd ?? version != 2;
+        _zstdMinBodyLength = options.ZstdMinBodyLength ?? (version == 3 ? TailorCodecOptions.MeasuredZstdMinBodyLength : TailorCodecOptions.DefaultZstdMinBodyLength);
+        _zstdMinSavings = options.ZstdMinSavings ?? (version == 3 ? 0 : TailorCodecOptions.DefaultZstdMinSavings);
     }
 
     /// <summary>The encoder options.</summary>
     public TailorCodecOptions Options => _options;
 
-    /// <summary>The layout version: 1 (id 2) or 2 (id 3, adds quotient values).</summary>
-    public int Version => _quotients ? 2 : 1;
+    /// <summary>The version: 1 (id 2), 2 (id 3, adds quotient values) or 3 (id 4, version 2's layout, choices by measured size).</summary>
+    public int Version => _version;
 
     /// <inheritdoc/>
-    public byte Id => _quotients ? Version2CodecId : CodecId;
+    public byte Id => _version switch { 1 => CodecId, 2 => Version2CodecId, _ => Version3CodecId };
 
     /// <inheritdoc/>
-    public string Name => _quotients ? "tailor2" : "tailor";
+    public string Name => _version switch { 1 => "tailor", 2 => "tailor2", _ => "tailor3" };
 
     /// <inheritdoc/>
     public int GetMaxEncodedLength(int pointCount)
@@ -148,8 +158,15 @@ public sealed class TailorCodec : ISeriesCodec
                 IntegerColumn.Write(deltas, plan, destination, ref position);
             }
 
-            WriteValues(values, destination, ref position, scratch);
-            if (_useZstd && position - bodyStart >= _options.ZstdMinBodyLength)
+            PlanValues(values, scratch, out var values1);
+            var layout = ChooseByEstimate(values1.Estimates);
+            if (_version == 3)
+            {
+                return EncodeMeasured(values, values1, layout, destination, bodyStart, position, scratch);
+            }
+
+            WriteValues(values, values1, layout, scratch, destination, ref position);
+            if (_useZstd && position - bodyStart >= _zstdMinBodyLength)
             {
                 position = TryCompressBody(destination, bodyStart, position, scratch);
             }
@@ -242,7 +259,7 @@ public sealed class TailorCodec : ISeriesCodec
     private int TryCompressBody(Span<byte> destination, int bodyStart, int bodyEnd, CodecScratch scratch)
     {
         int bodyLength = bodyEnd - bodyStart;
-        int limit = (int)(bodyEnd * (1 - _options.ZstdMinSavings));
+        int limit = (int)(bodyEnd * (1 - _zstdMinSavings));
         var frame = scratch.EnsureBytes(bodyLength).AsSpan(0, bodyLength);
         int frameLength = scratch.Compress(destination[bodyStart..bodyEnd], frame, _options.ZstdLevel);
         if (frameLength <= 0)
@@ -292,20 +309,26 @@ public sealed class TailorCodec : ISeriesCodec
         return TryReadValues(source, ref position, values, quotients, ref scratch);
     }
 
-    private void WriteValues(ReadOnlySpan<double> values, Span<byte> destination, ref int position, CodecScratch scratch)
+    /// <summary>Plans every value mode the version knows: the estimated bytes of each, with what writing it needs.</summary>
+    private void PlanValues(ReadOnlySpan<double> values, CodecScratch scratch, out ValuesPlan plan)
     {
+        plan = default;
         int n = values.Length;
-        long rawBytes = 1 + (8L * n);
+        plan.Estimates.Raw = 1 + (8L * n);
+        plan.Estimates.Decimal = long.MaxValue;
+        plan.Estimates.DecimalDelta = long.MaxValue;
+        plan.Estimates.Bits = long.MaxValue;
+        plan.Estimates.BitsDelta = long.MaxValue;
+        plan.Estimates.Quotient = long.MaxValue;
 
         // Decimal: value = d / 10^e for all but a few values, which are kept verbatim.
-        long decimalBytes = long.MaxValue;
-        bool decimalDelta = false;
-        ColumnPlan decimalPlan = default;
         int exceptionCount = 0;
         int exponent = ChooseExponent(values, _options.MaxDecimalExponent);
+        plan.Exponent = exponent;
         var digits = scratch.LongsA.AsSpan(0, n);
         var digitDeltas = scratch.LongsB.AsSpan(0, Math.Max(0, n - 1));
         var positions = scratch.Positions;
+        bool decimals = false;
         if (exponent >= 0)
         {
             double scale = Pow10[exponent];
@@ -344,6 +367,7 @@ public sealed class TailorCodec : ISeriesCodec
 
             if (firstGood >= 0 && exceptionCount <= n / 2)
             {
+                decimals = true;
                 digits[..firstGood].Fill(digits[firstGood]);
                 long exceptionBytes = VarInt.GetLength((ulong)exceptionCount);
                 int previous = -1;
@@ -353,100 +377,132 @@ public sealed class TailorCodec : ISeriesCodec
                     previous = positions[k];
                 }
 
-                decimalPlan = IntegerColumn.Plan(digits);
-                long columnBytes = decimalPlan.MaxBytes;
+                plan.DecimalColumn = IntegerColumn.Plan(digits);
+                plan.Estimates.Decimal = 2 + plan.DecimalColumn.MaxBytes + exceptionBytes;
                 if (n > 1)
                 {
                     IntegerColumn.Differences(digits, digitDeltas);
 
-                    var deltaPlan = IntegerColumn.Plan(digitDeltas);
-                    long deltaBytes = VarInt.GetLength(VarInt.ZigZag(digits[0])) + deltaPlan.MaxBytes;
-                    if (deltaBytes < columnBytes)
-                    {
-                        decimalDelta = true;
-                        decimalPlan = deltaPlan;
-                        columnBytes = deltaBytes;
-                    }
+                    plan.DecimalDeltaColumn = IntegerColumn.Plan(digitDeltas);
+                    plan.Estimates.DecimalDelta = 2 + VarInt.GetLength(VarInt.ZigZag(digits[0])) + plan.DecimalDeltaColumn.MaxBytes + exceptionBytes;
                 }
-
-                decimalBytes = 2 + columnBytes + exceptionBytes;
             }
         }
 
-        // Quotients (version 2): value = (d / 10^e) / q for integers d and q, where decimals are not exact.
-        long quotientBytes = long.MaxValue;
-        QuotientPlan quotient = default;
-        if (_quotients && (decimalBytes == long.MaxValue || exceptionCount > 0))
+        plan.ExceptionCount = exceptionCount;
+
+        // Quotients (versions 2 and 3): value = (d / 10^e) / q for integers d and q, where decimals are not exact.
+        if (_quotients && (!decimals || exceptionCount > 0))
         {
-            quotientBytes = PlanQuotients(values, scratch, out quotient);
+            plan.Estimates.Quotient = PlanQuotients(values, scratch, out plan.Quotient);
         }
 
         // Bits: order-preserving integer images of the bit patterns, for values that are neither of the
         // above exactly.
-        long bitsBytes = long.MaxValue;
-        bool bitsDelta = false;
-        ColumnPlan bitsPlan = default;
         var keys = scratch.LongsC.AsSpan(0, n);
         var keyDeltas = scratch.LongsD.AsSpan(0, Math.Max(0, n - 1));
-        if (decimalBytes == long.MaxValue || exceptionCount > 0)
+        if (!decimals || exceptionCount > 0)
         {
             for (int i = 0; i < n; i++)
             {
                 keys[i] = ToKey(BitConverter.DoubleToInt64Bits(values[i]));
             }
 
-            bitsPlan = IntegerColumn.Plan(keys);
-            long columnBytes = bitsPlan.MaxBytes;
+            plan.BitsColumn = IntegerColumn.Plan(keys);
+            plan.Estimates.Bits = 1 + plan.BitsColumn.MaxBytes;
             if (n > 1)
             {
                 IntegerColumn.Differences(keys, keyDeltas);
 
-                var deltaPlan = IntegerColumn.Plan(keyDeltas);
-                long deltaBytes = VarInt.GetLength(VarInt.ZigZag(keys[0])) + deltaPlan.MaxBytes;
-                if (deltaBytes < columnBytes)
+                plan.BitsDeltaColumn = IntegerColumn.Plan(keyDeltas);
+                plan.Estimates.BitsDelta = 1 + VarInt.GetLength(VarInt.ZigZag(keys[0])) + plan.BitsDeltaColumn.MaxBytes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The layout versions 1 and 2 choose: the smallest estimate, decimal before bits before raw on a tie,
+    /// a sequence's deltas only when strictly smaller, a quotient layout only when strictly the smallest.
+    /// </summary>
+    private static ValuesLayout ChooseByEstimate(in ValuesEstimates e)
+    {
+        var decimalLayout = e.DecimalDelta < e.Decimal ? ValuesLayout.DecimalDelta : ValuesLayout.Decimal;
+        long decimalBytes = Math.Min(e.Decimal, e.DecimalDelta);
+        var bitsLayout = e.BitsDelta < e.Bits ? ValuesLayout.BitsDelta : ValuesLayout.Bits;
+        long bitsBytes = Math.Min(e.Bits, e.BitsDelta);
+        if (e.Quotient < decimalBytes && e.Quotient < bitsBytes && e.Quotient < e.Raw)
+        {
+            return ValuesLayout.Quotient;
+        }
+
+        if (decimalBytes <= bitsBytes && decimalBytes <= e.Raw)
+        {
+            return decimalLayout;
+        }
+
+        return bitsBytes <= e.Raw ? bitsLayout : ValuesLayout.Raw;
+    }
+
+    /// <summary>The layout with the smallest estimate other than <paramref name="best"/>, and its estimate (<see cref="long.MaxValue"/> when none).</summary>
+    private static ValuesLayout RunnerUp(in ValuesEstimates e, ValuesLayout best, out long estimate)
+    {
+        var layout = best;
+        estimate = long.MaxValue;
+        for (var candidate = ValuesLayout.Raw; candidate <= ValuesLayout.Quotient; candidate++)
+        {
+            long bytes = e.Of(candidate);
+            if (candidate != best && bytes < estimate)
+            {
+                layout = candidate;
+                estimate = bytes;
+            }
+        }
+
+        return layout;
+    }
+
+    private static void WriteValues(ReadOnlySpan<double> values, in ValuesPlan plan, ValuesLayout layout, CodecScratch scratch, Span<byte> destination, ref int position)
+    {
+        int n = values.Length;
+        switch (layout)
+        {
+            case ValuesLayout.Quotient:
+                WriteQuotients(values, plan.Quotient, scratch, destination, ref position);
+                break;
+            case ValuesLayout.Decimal:
+            case ValuesLayout.DecimalDelta:
+                bool decimalDelta = layout == ValuesLayout.DecimalDelta;
+                destination[position++] = (byte)(ValuesDecimal | (decimalDelta ? ValuesDelta : 0));
+                destination[position++] = (byte)plan.Exponent;
+                WriteSequence(scratch.LongsA.AsSpan(0, n), scratch.LongsB.AsSpan(0, Math.Max(0, n - 1)), decimalDelta, decimalDelta ? plan.DecimalDeltaColumn : plan.DecimalColumn, destination, ref position);
+                VarInt.Write(destination, ref position, (ulong)plan.ExceptionCount);
+                var positions = scratch.Positions;
+                int previous = -1;
+                for (int k = 0; k < plan.ExceptionCount; k++)
                 {
-                    bitsDelta = true;
-                    bitsPlan = deltaPlan;
-                    columnBytes = deltaBytes;
+                    int at = positions[k];
+                    VarInt.Write(destination, ref position, (ulong)(at - previous - 1));
+                    BinaryPrimitives.WriteInt64LittleEndian(destination[position..], BitConverter.DoubleToInt64Bits(values[at]));
+                    position += 8;
+                    previous = at;
                 }
-            }
 
-            bitsBytes = 1 + columnBytes;
-        }
+                break;
+            case ValuesLayout.Bits:
+            case ValuesLayout.BitsDelta:
+                bool bitsDelta = layout == ValuesLayout.BitsDelta;
+                destination[position++] = (byte)(ValuesBits | (bitsDelta ? ValuesDelta : 0));
+                WriteSequence(scratch.LongsC.AsSpan(0, n), scratch.LongsD.AsSpan(0, Math.Max(0, n - 1)), bitsDelta, bitsDelta ? plan.BitsDeltaColumn : plan.BitsColumn, destination, ref position);
+                break;
+            default:
+                destination[position++] = ValuesRaw;
+                for (int i = 0; i < n; i++)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(destination[position..], BitConverter.DoubleToInt64Bits(values[i]));
+                    position += 8;
+                }
 
-        if (quotientBytes < decimalBytes && quotientBytes < bitsBytes && quotientBytes < rawBytes)
-        {
-            WriteQuotients(values, quotient, scratch, destination, ref position);
-        }
-        else if (decimalBytes <= bitsBytes && decimalBytes <= rawBytes)
-        {
-            destination[position++] = (byte)(ValuesDecimal | (decimalDelta ? ValuesDelta : 0));
-            destination[position++] = (byte)exponent;
-            WriteSequence(digits, digitDeltas, decimalDelta, decimalPlan, destination, ref position);
-            VarInt.Write(destination, ref position, (ulong)exceptionCount);
-            int previous = -1;
-            for (int k = 0; k < exceptionCount; k++)
-            {
-                int at = positions[k];
-                VarInt.Write(destination, ref position, (ulong)(at - previous - 1));
-                BinaryPrimitives.WriteInt64LittleEndian(destination[position..], BitConverter.DoubleToInt64Bits(values[at]));
-                position += 8;
-                previous = at;
-            }
-        }
-        else if (bitsBytes <= rawBytes)
-        {
-            destination[position++] = (byte)(ValuesBits | (bitsDelta ? ValuesDelta : 0));
-            WriteSequence(keys, keyDeltas, bitsDelta, bitsPlan, destination, ref position);
-        }
-        else
-        {
-            destination[position++] = ValuesRaw;
-            for (int i = 0; i < n; i++)
-            {
-                BinaryPrimitives.WriteInt64LittleEndian(destination[position..], BitConverter.DoubleToInt64Bits(values[i]));
-                position += 8;
-            }
+                break;
         }
     }
 

@@ -15,6 +15,13 @@ public class CodecDamageTests
             yield return (corpus.GetTimestamps(i).ToArray(), corpus.GetValues(i).ToArray());
         }
 
+        // Every fourth block of the real corpus (the damage tests try hundreds of cuts and flips per block).
+        var real = CodecTestData.Real;
+        for (int i = 0; i < real.SeriesCount; i += 4)
+        {
+            yield return (real.GetTimestamps(i).ToArray(), real.GetValues(i).ToArray());
+        }
+
         var rng = new Random(3);
         var specials = CodecTestData.SpecialBits.Select(BitConverter.UInt64BitsToDouble).ToArray();
         yield return (Enumerable.Range(0, 200).Select(_ => rng.NextInt64(long.MinValue, long.MaxValue)).ToArray(),

@@ -13,7 +13,7 @@ public class CodecGoldenTests
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (var codec in new[] { "gorilla", "tailor", "tailor2" })
+        foreach (var codec in new[] { "gorilla", "tailor", "tailor2", "tailor3" })
         {
             foreach (var series in Series.Keys)
             {
@@ -55,7 +55,25 @@ public class CodecGoldenTests
         ["sum-over-count"] = (
             [1_795_651_200, 1_795_651_210, 1_795_651_220, 1_795_651_230, 1_795_651_240, 1_795_651_250],
             [77_123 / 1000.0 / 17, 80_456 / 1000.0 / 19, 69_999 / 1000.0 / 16, 91_011 / 1000.0 / 21, 75_000 / 1000.0 / 17, 88_888 / 1000.0 / 18]),
+        // Real series (benchmarks/corpus/real): a sensor mote's humidity every 5 s, where tailor3 keeps a
+        // zstd pass, and a year and more of daily minimum temperatures, where tailor3's runner-up layout wins.
+        ["real-humidity"] = RealBlock("stdlib/mote1.humidity#0", 480),
+        ["real-temperature"] = RealBlock("vega/weather.Seattle.temp_min.daily#0", 1440),
     };
+
+    private static (long[] Ts, double[] Vs) RealBlock(string name, int points)
+    {
+        var real = CodecTestData.Real;
+        for (int i = 0; i < real.SeriesCount; i++)
+        {
+            if (real.Describe(i) == name)
+            {
+                return (real.GetTimestamps(i)[..points].ToArray(), real.GetValues(i)[..points].ToArray());
+            }
+        }
+
+        throw new InvalidOperationException($"no block {name} in the real corpus");
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -102,7 +120,10 @@ public class CodecGoldenTests
         Assert.Equal(3, SeriesCodecs.Tailor2.Id);
         Assert.Equal("tailor2", SeriesCodecs.Tailor2.Name);
         Assert.Equal(2, SeriesCodecs.Tailor2.Version);
-        Assert.Same(SeriesCodecs.Tailor2, SeriesCodecs.Default);
+        Assert.Equal(4, SeriesCodecs.Tailor3.Id);
+        Assert.Equal("tailor3", SeriesCodecs.Tailor3.Name);
+        Assert.Equal(3, SeriesCodecs.Tailor3.Version);
+        Assert.Same(SeriesCodecs.Tailor3, SeriesCodecs.Default);
     }
 
     private static string SourceGoldenDirectory([CallerFilePath] string source = "") =>

@@ -38,6 +38,43 @@ public class CodecRoundTripProperties
         RoundTrips(CodecTestData.AllCodecs[2], CodecTestData.IncreasingTimestamps);
 
     [Property(MaxTest = 200)]
+    public Property Tailor3_round_trips_increasing_timestamps_and_any_doubles() =>
+        RoundTrips(SeriesCodecs.Tailor3, CodecTestData.IncreasingTimestamps);
+
+    [Property(MaxTest = 200)]
+    public Property Tailor3_round_trips_arbitrary_timestamps_and_any_doubles() =>
+        RoundTrips(SeriesCodecs.Tailor3, CodecTestData.ArbitraryTimestamps);
+
+    /// <summary>Any run of consecutive points of any real series: every codec round-trips it, and tailor3 is never larger than tailor2 with or without zstd.</summary>
+    [Property(MaxTest = 150)]
+    public Property Every_codec_round_trips_any_slice_of_a_real_series() =>
+        Prop.ForAll(
+            Gen.Choose(0, CodecTestData.Real.SeriesCount - 1).Zip(Gen.Choose(0, 1439)).Zip(Gen.Choose(0, 1440)).ToArbitrary(),
+            pick =>
+            {
+                var ((series, start), length) = pick;
+                var real = CodecTestData.Real;
+                int n = real.GetTimestamps(series).Length;
+                start = Math.Min(start, n);
+                length = Math.Min(length, n - start);
+                var ts = real.GetTimestamps(series).Slice(start, length).ToArray();
+                var vs = real.GetValues(series).Slice(start, length).ToArray();
+                foreach (var codec in CodecTestData.AllCodecs)
+                {
+                    string? failure = CodecTestData.RoundTrip(codec, ts, vs);
+                    if (failure is not null)
+                    {
+                        return false.Label($"{real.Describe(series)} [{start}, +{length}): {failure}");
+                    }
+                }
+
+                int tailor3 = CodecTestData.Encode(SeriesCodecs.Tailor3, ts, vs).Length;
+                int tailor2 = CodecTestData.Encode(SeriesCodecs.Tailor2, ts, vs).Length;
+                int tailor2Zstd = CodecTestData.Encode(new TailorCodec(new TailorCodecOptions { UseZstd = true }, 2), ts, vs).Length;
+                return (tailor3 <= tailor2 && tailor3 <= tailor2Zstd).Label($"{real.Describe(series)} [{start}, +{length}): tailor3 {tailor3}, tailor2 {tailor2}, tailor2-zstd {tailor2Zstd}");
+            });
+
+    [Property(MaxTest = 200)]
     public Property Encoding_is_deterministic() =>
         Prop.ForAll(
             CodecTestData.Counts().SelectMany(n => CodecTestData.IncreasingTimestamps(n).Zip(CodecTestData.Values(n))).ToArbitrary(),

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using Tailor.Benchmarks.Codecs;
 using Tailor.Format.Codecs;
 
 namespace Tailor.Format.Tests.Codecs;
@@ -14,7 +15,14 @@ internal static class CodecTestData
         new TailorCodec(new TailorCodecOptions { UseZstd = true, ZstdMinSavings = 0, ZstdMinBodyLength = 0 }),
         SeriesCodecs.Tailor2,
         new TailorCodec(new TailorCodecOptions { UseZstd = true, ZstdMinSavings = 0, ZstdMinBodyLength = 0 }, 2),
+        SeriesCodecs.Tailor3,
+        new TailorCodec(new TailorCodecOptions { UseZstd = false }, 3),
     ];
+
+    private static readonly Lazy<RealSeriesCorpus> s_real = new(() => RealSeriesCorpus.Load());
+
+    /// <summary>The real-series corpus (benchmarks/corpus/real), copied beside the test assembly, loaded once.</summary>
+    public static RealSeriesCorpus Real => s_real.Value;
 
     /// <summary>Bit patterns that codecs get wrong most easily.</summary>
     public static readonly ulong[] SpecialBits =

@@ -39,10 +39,12 @@ public class SeriesCodecRegistryTests
         Assert.Same(SeriesCodecs.Tailor, registry.Get("tailor"));
         Assert.Same(SeriesCodecs.Tailor2, registry.Get(3));
         Assert.Same(SeriesCodecs.Tailor2, registry.Get("Tailor2"));
+        Assert.Same(SeriesCodecs.Tailor3, registry.Get(4));
+        Assert.Same(SeriesCodecs.Tailor3, registry.Get("tailor3"));
         Assert.False(registry.TryGet(0, out _));
         Assert.False(registry.TryGet("zstd", out _));
         Assert.Throws<KeyNotFoundException>(() => registry.Get(200));
-        Assert.Equal(["gorilla", "tailor", "tailor2"], registry.Codecs.Select(c => c.Name));
+        Assert.Equal(["gorilla", "tailor", "tailor2", "tailor3"], registry.Codecs.Select(c => c.Name));
     }
 
     [Fact]
