@@ -138,6 +138,26 @@ public sealed class SilentLossCommandTests(GeneratedStore store, ITestOutputHelp
         Assert.Contains("OK: one to one", accepted.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Verify_json_prints_json_with_the_fix_when_the_manifest_is_unreadable()
+    {
+        using var copy = CopyStore();
+        Assert.Equal(0, (await TailorRun.RunAsync("compact", "--store", copy.Uri, "--shard", "org-mod-0", "--window", Window)).Code);
+        var manifest = Path.Combine(copy.Path, "series", "org-mod-0", "2026-11-26T00:00Z", "_manifest.json");
+        await File.WriteAllTextAsync(manifest, "{ not json");
+
+        var verify = await TailorRun.RunAsync("verify", "--store", copy.Uri, "--shard", "org-mod-0", "--window", Window, "--json");
+        output.WriteLine(verify.ToString());
+        Assert.Equal(1, verify.Code);
+        using var document = JsonDocument.Parse(verify.Output);
+        Assert.Equal("error", document.RootElement.GetProperty("outcome").GetString());
+        Assert.Contains("unreadable", document.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("tailor compact", document.RootElement.GetProperty("fix").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(0, (await TailorRun.RunAsync("compact", "--store", copy.Uri, "--shard", "org-mod-0", "--window", Window)).Code);
+        Assert.Equal(0, (await TailorRun.RunAsync("verify", "--store", copy.Uri, "--shard", "org-mod-0", "--window", Window)).Code);
+    }
+
     private static CompactionManifest ManifestOf(string storePath, string shard) =>
         CompactionManifest.Parse(File.ReadAllBytes(Path.Combine(storePath, "series", shard, "2026-11-26T00:00Z", "_manifest.json")));
 

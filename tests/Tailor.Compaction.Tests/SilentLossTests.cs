@@ -242,6 +242,23 @@ public sealed class SilentLossTests(S3rverFixture s3)
 
     private static bool Same(byte[] expected, byte[] actual) => expected.AsSpan().SequenceEqual(actual);
 
+    [Fact]
+    public void A_manifest_written_before_the_new_counts_still_reads_with_zeros()
+    {
+        const string old = """
+            { "format": "tailor-manifest", "version": 1, "shard": "org-mod-0", "window": "2026-11-26T00:00Z/4h", "generation": "0123abcd", "codec": "tailor2",
+              "inputs": [ { "key": "segments/org-mod-0/2026-11-26T00/27/00f3a9c2b18e4d77-0000000042.tseg", "size": 10, "e_tag": null } ],
+              "outputs": [ { "key": "series/org-mod-0/2026-11-26T00:00Z/0123abcd-00000.tsf", "size": 5, "series": 1, "points": 2, "first_series": "1:2:3", "last_series": "1:2:3", "sha256": "00" } ],
+              "stats": { "points_in": 2, "points_out": 2, "duplicates": 0, "out_of_window": 0, "damaged_records": 0, "series": 1, "bytes_in": 10, "bytes_out": 5 },
+              "created_at": "2026-11-26T05:00:00+00:00" }
+            """;
+        var manifest = CompactionManifest.Parse(Encoding.UTF8.GetBytes(old));
+        Assert.Equal(0, manifest.Stats.IncompleteSegments);
+        Assert.Equal(0, manifest.Stats.MisroutedPayloads);
+        Assert.Null(manifest.DroppedInputs);
+        Assert.DoesNotContain("dropped_inputs", Encoding.UTF8.GetString(manifest.ToJson()), StringComparison.Ordinal);
+    }
+
     private static async Task<List<string>> SegmentsInFirstHourAsync(IObjectStore store, ShardName shard)
     {
         var keys = new List<string>();

@@ -107,7 +107,7 @@ internal static class VerifyCommand
             catch (Exception e) when (e is FormatException or CompactionException or ObjectStoreException)
             {
                 var message = e is FormatException ? $"The manifest of {s.Value} {w} is unreadable: {e.Message}" : e.Message;
-                var fix = e is FormatException ? $"{compact} --force (rewrites the manifest from the segments)" : "see the message; run the same command again once it is fixed";
+                var fix = e is FormatException ? $"{compact} (rewrites the manifest from the segments)" : "see the message; run the same command again once it is fixed";
                 if (!asJson)
                 {
                     throw new CliException($"{message} Fix: {fix}", ExitCodes.Failure);
