@@ -13,6 +13,11 @@ internal static class VerifyAllShards
         if (shards.Count == 0)
         {
             // Nothing to verify is not "one to one": no shard has input in the window.
+            if (json)
+            {
+                JsonOutput.Write(new { Store = objects.Name, Window = window.ToString(), Shards = 0, Exact = false, Outcome = "nothing_to_verify", Reports = Array.Empty<VerifyReport>() });
+            }
+
             throw new CliException($"No segments in {objects.Name} hold points of {window}: nothing to verify.", ExitCodes.Failure);
         }
 
