@@ -25,7 +25,7 @@ internal static class TailorCommand
         return root;
     }
 
-    /// <summary>How long a command other than sink and worker may take to stop after Ctrl-C or SIGTERM.</summary>
+    /// <summary>How long a command other than sink, worker and gen (twice this) may take to stop after Ctrl-C or SIGTERM.</summary>
     public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
     public static async Task<int> RunAsync(string[] args)
@@ -46,8 +46,9 @@ internal static class TailorCommand
         var signals = 0;
 
         // sink and worker have graceful stops of their own (upload and commit; --stop-timeout), bounded by
-        // their options; every other command has nothing to finish, so it gets a few seconds at most.
-        var graceful = args.Length > 0 && args[0] is "sink" or "worker";
+        // their options; gen --to-kafka delivers what it has queued (a flush of at most 5 s); every other
+        // command has nothing to finish, so it gets a few seconds at most.
+        TimeSpan? grace = args.Length > 0 && args[0] is "sink" or "worker" ? null : args.Length > 0 && args[0] == "gen" ? 2 * StopGrace : StopGrace;
         void Stop()
         {
             // The first Ctrl-C or SIGTERM asks the command to stop; a second one ends the process at
@@ -59,11 +60,11 @@ internal static class TailorCommand
             }
 
             cancel.Cancel();
-            if (!graceful)
+            if (grace is { } bound)
             {
-                _ = Task.Delay(StopGrace).ContinueWith(_ =>
+                _ = Task.Delay(bound).ContinueWith(_ =>
                 {
-                    Console.Error.WriteLine($"stopped at once: the command was still stopping {StopGrace.TotalSeconds:F0} s after the signal.");
+                    Console.Error.WriteLine($"stopped at once: the command was still stopping {bound.TotalSeconds:F0} s after the signal.");
                     Environment.Exit(ExitCodes.Failure);
                 }, TaskScheduler.Default);
             }

@@ -148,6 +148,7 @@ public sealed class StopAndSpellingTests(ITestOutputHelper output) : IDisposable
         // inspect reads a store's object by key, and a file:// URI, as it reads a path.
         var byKey = await TailorRun.RunAsync("inspect", "--store", uri, key, "--json");
         Assert.True(byKey.Code == 0, byKey.ToString());
+        Assert.EndsWith("/" + key, byKey.Json().GetProperty("path").GetString(), StringComparison.Ordinal);
         var byPath = await TailorRun.RunAsync("inspect", segment, "--json");
         var byUri = await TailorRun.RunAsync("inspect", new Uri(segment).AbsoluteUri, "--json");
         Assert.Equal(byPath.Json().GetProperty("records_read").GetInt64(), byKey.Json().GetProperty("records_read").GetInt64());
@@ -174,6 +175,17 @@ public sealed class StopAndSpellingTests(ITestOutputHelper output) : IDisposable
         var bench = await TailorRun.RunAsync("bench", "compaction", "--memory", "8MiB");
         Assert.True(bench.Code == 2, bench.ToString());
         Assert.Contains("--memory must be at least 16 MiB (was 8.0 MiB)", bench.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_all_of_a_window_without_input_says_nothing_to_verify_in_json_too()
+    {
+        var run = await TailorRun.RunAsync("verify", "--store", _folder.Uri, "--all", "--window", GeneratedStore.Window, "--json");
+        Assert.True(run.Code == 4, run.ToString());
+        Assert.Contains("nothing to verify", run.Error, StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(run.Output);
+        Assert.Equal("nothing_to_verify", json.RootElement.GetProperty("outcome").GetString());
+        Assert.Equal(0, json.RootElement.GetProperty("shards").GetInt32());
     }
 
     public void Dispose() => _folder.Dispose();

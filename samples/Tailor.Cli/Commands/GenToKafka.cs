@@ -118,7 +118,7 @@ internal static class GenToKafka
         }
 
         // After a stop request the flush gets a few seconds, not a minute: what it could not deliver is counted.
-        var unsent = producer.Flush(cancellationToken.IsCancellationRequested ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(60));
+        var unsent = producer.Flush(cancellationToken.IsCancellationRequested ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(60));
         var seconds = watch.Elapsed.TotalSeconds;
         var summary = new
         {

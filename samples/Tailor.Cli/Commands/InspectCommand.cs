@@ -80,7 +80,7 @@ internal static class InspectCommand
                 await source.CopyToAsync(target, cancellationToken);
             }
 
-            return Run(copy, json, blockCount);
+            return Run(copy, json, blockCount, $"{objects.Name.TrimEnd('/')}/{trimmed}");
         }
         finally
         {
@@ -88,7 +88,11 @@ internal static class InspectCommand
         }
     }
 
-    private static int Run(string path, bool json, int blockCount)
+    /// <param name="path">The local file to read.</param>
+    /// <param name="json">Print JSON.</param>
+    /// <param name="blockCount">Entries to list.</param>
+    /// <param name="shownAs">The name to report instead of <paramref name="path"/> (a store's URI and key for a downloaded copy).</param>
+    private static int Run(string path, bool json, int blockCount, string? shownAs = null)
     {
         if (!File.Exists(path))
         {
@@ -107,6 +111,7 @@ internal static class InspectCommand
         if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(magic) == SegmentFormat.HeaderMagic || path.EndsWith(SegmentFormat.FileExtension, StringComparison.Ordinal))
         {
             var report = InspectSegment(path, blockCount);
+            report = shownAs is null ? report : report with { Path = shownAs };
             if (json)
             {
                 JsonOutput.Write(report);
@@ -122,6 +127,7 @@ internal static class InspectCommand
         if (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(magic) == SFileFormat.HeaderMagic || path.EndsWith(SFileFormat.FileExtension, StringComparison.Ordinal))
         {
             var report = InspectSFile(path, blockCount);
+            report = shownAs is null ? report : report with { Path = shownAs };
             if (json)
             {
                 JsonOutput.Write(report);

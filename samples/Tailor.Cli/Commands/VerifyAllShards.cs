@@ -16,7 +16,8 @@ internal static class VerifyAllShards
             var message = $"No segments in {objects.Name} hold points of {window}: nothing to verify.";
             if (json)
             {
-                JsonOutput.Write(new { Store = objects.Name, Window = window.ToString(), Outcome = "nothing_to_verify", Message = message, Fix = $"check --window: tailor plan --store {objects.Name} --window {window} lists the shards with input" });
+                JsonOutput.Write(new { Store = objects.Name, Window = window.ToString(), Shards = 0, Exact = false, Outcome = "nothing_to_verify", Reports = Array.Empty<VerifyReport>(), Message = message, Fix = $"check --window: tailor plan --store {objects.Name} --window {window} lists the shards with input" });
+                await Console.Error.WriteLineAsync(message);
             }
             else
             {
