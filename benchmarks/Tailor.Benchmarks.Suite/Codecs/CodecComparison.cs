@@ -89,9 +89,34 @@ public sealed class CodecFigures
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? BytesPerPointWithSeriesKey { get; set; }
 
-    /// <summary>Per-family figures, keyed by family name (<see cref="SeriesFamilies.GetName"/>).</summary>
+    /// <summary>Per-family figures, keyed by family name.</summary>
     [JsonPropertyName("families")]
     public Dictionary<string, FamilyFigures> Families { get; } = [];
+
+    /// <summary>Series codecs only: this codec against each other codec measured (Parquet aside), in total and block by block.</summary>
+    [JsonPropertyName("versus")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, CodecVersus>? Versus { get; set; }
+
+    /// <summary>Series codecs only: this codec's bytes over Gorilla's, over the whole corpus.</summary>
+    [JsonPropertyName("to_gorilla_bytes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ToGorillaBytes { get; set; }
+
+    /// <summary>Series codecs only: this codec's bytes over Parquet's (without the series key), over the whole corpus.</summary>
+    [JsonPropertyName("to_parquet_bytes")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ToParquetBytes { get; set; }
+
+    /// <summary>Series codecs only: the lowest, over the families, of this codec's decode speed over Gorilla's.</summary>
+    [JsonPropertyName("decode_to_gorilla_min_family")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? DecodeToGorillaMinFamily { get; set; }
+
+    /// <summary>The family where <see cref="DecodeToGorillaMinFamily"/> was found.</summary>
+    [JsonPropertyName("decode_to_gorilla_min_family_name")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DecodeToGorillaMinFamilyName { get; set; }
 }
 
 /// <summary>The result of a side-by-side codec comparison.</summary>
@@ -120,26 +145,6 @@ public sealed class CodecComparisonResult
     /// <summary>Figures per codec name, plus <c>"parquet"</c>.</summary>
     [JsonPropertyName("codecs")]
     public Dictionary<string, CodecFigures> Codecs { get; } = [];
-
-    /// <summary>The default codec against each other codec measured (Parquet aside): total bytes and series by series.</summary>
-    [JsonPropertyName("default_versus")]
-    public Dictionary<string, DefaultVersus> DefaultVersus { get; } = [];
-
-    /// <summary>The default codec's bytes over Gorilla's, over the whole corpus (null when either was not measured).</summary>
-    [JsonPropertyName("default_to_gorilla_bytes")]
-    public double? DefaultToGorillaBytes { get; set; }
-
-    /// <summary>The default codec's bytes over Parquet's (without the series key), over the whole corpus.</summary>
-    [JsonPropertyName("default_to_parquet_bytes")]
-    public double? DefaultToParquetBytes { get; set; }
-
-    /// <summary>The lowest, over the families, of the default codec's decode speed over Gorilla's.</summary>
-    [JsonPropertyName("default_decode_to_gorilla_min_family")]
-    public double? DefaultDecodeToGorillaMinFamily { get; set; }
-
-    /// <summary>The family where <see cref="DefaultDecodeToGorillaMinFamily"/> was found.</summary>
-    [JsonPropertyName("default_decode_to_gorilla_min_family_name")]
-    public string? DefaultDecodeToGorillaMinFamilyName { get; set; }
 
     /// <summary>Processor count, OS and runtime the figures come from.</summary>
     [JsonPropertyName("machine")]
@@ -219,59 +224,60 @@ public static class CodecComparison
         return result;
     }
 
-    /// <summary>The default codec against the others: total bytes, series no larger, the ratios of the targets.</summary>
+    /// <summary>Each series codec against the others (total bytes, blocks no larger) and its ratios to Gorilla and Parquet.</summary>
     private static void Compare(CodecComparisonResult result, Dictionary<string, int[]> offsets)
     {
-        var name = result.DefaultCodec;
-        if (!offsets.TryGetValue(name, out var mine))
-        {
-            return;
-        }
-
-        foreach (var (other, theirs) in offsets)
-        {
-            if (other == name)
-            {
-                continue;
-            }
-
-            int noLarger = 0;
-            int withinOnePercent = 0;
-            int series = mine.Length - 1;
-            for (int i = 0; i < series; i++)
-            {
-                long a = mine[i + 1] - mine[i];
-                long b = theirs[i + 1] - theirs[i];
-                noLarger += a <= b ? 1 : 0;
-                withinOnePercent += a * 100 <= b * 101 ? 1 : 0;
-            }
-
-            result.DefaultVersus[other] = new DefaultVersus
-            {
-                BytesRatio = mine[series] / (double)theirs[series],
-                SeriesNoLarger = noLarger / (double)series,
-                SeriesWithinOnePercent = withinOnePercent / (double)series,
-            };
-        }
-
         var codecs = result.Codecs;
-        if (codecs.TryGetValue(name, out var figures) && codecs.TryGetValue(SeriesCodecs.Gorilla.Name, out var gorilla))
+        codecs.TryGetValue(SeriesCodecs.Gorilla.Name, out var gorilla);
+        codecs.TryGetValue("parquet", out var parquet);
+        foreach (var (name, mine) in offsets)
         {
-            result.DefaultToGorillaBytes = figures.Bytes / (double)gorilla.Bytes;
-            foreach (var (family, f) in figures.Families)
+            var figures = codecs[name];
+            figures.Versus = [];
+            int series = mine.Length - 1;
+            foreach (var (other, theirs) in offsets)
             {
-                double ratio = f.DecodePointsPerSec / gorilla.Families[family].DecodePointsPerSec;
-                if (result.DefaultDecodeToGorillaMinFamily is null || ratio < result.DefaultDecodeToGorillaMinFamily)
+                if (other == name)
                 {
-                    result.DefaultDecodeToGorillaMinFamily = ratio;
-                    result.DefaultDecodeToGorillaMinFamilyName = family;
+                    continue;
+                }
+
+                int noLarger = 0;
+                int withinOnePercent = 0;
+                for (int i = 0; i < series; i++)
+                {
+                    long a = mine[i + 1] - mine[i];
+                    long b = theirs[i + 1] - theirs[i];
+                    noLarger += a <= b ? 1 : 0;
+                    withinOnePercent += a * 100 <= b * 101 ? 1 : 0;
+                }
+
+                figures.Versus[other] = new CodecVersus
+                {
+                    BytesRatio = mine[series] / (double)theirs[series],
+                    SeriesNoLarger = noLarger / (double)series,
+                    SeriesWithinOnePercent = withinOnePercent / (double)series,
+                };
+            }
+
+            if (gorilla is not null)
+            {
+                figures.ToGorillaBytes = figures.Bytes / (double)gorilla.Bytes;
+                foreach (var (family, f) in figures.Families)
+                {
+                    double ratio = f.DecodePointsPerSec / gorilla.Families[family].DecodePointsPerSec;
+                    if (figures.DecodeToGorillaMinFamily is null || ratio < figures.DecodeToGorillaMinFamily)
+                    {
+                        figures.DecodeToGorillaMinFamily = ratio;
+                        figures.DecodeToGorillaMinFamilyName = family;
+                    }
                 }
             }
-        }
 
-        if (figures is not null && codecs.TryGetValue("parquet", out var parquet))
-        {
-            result.DefaultToParquetBytes = figures.Bytes / (double)parquet.Bytes;
+            if (parquet is not null)
+            {
+                figures.ToParquetBytes = figures.Bytes / (double)parquet.Bytes;
+            }
         }
     }
 

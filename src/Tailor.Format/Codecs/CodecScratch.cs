@@ -1,3 +1,4 @@
+using Tailor.Format.Zstd;
 using ZstdSharp.Unsafe;
 
 namespace Tailor.Format.Codecs;
@@ -18,6 +19,7 @@ internal sealed unsafe class CodecScratch
 
     private ZSTD_CCtx_s* _compressor;
     private ZSTD_DCtx_s* _decompressor;
+    private IntPtr _systemDecompressor;
 
     public long[] LongsA = [];
     public long[] LongsB = [];
@@ -72,6 +74,8 @@ internal sealed unsafe class CodecScratch
         {
             Methods.ZSTD_freeDCtx(_decompressor);
         }
+
+        SystemZstd.Free(_systemDecompressor);
     }
 
     public void EnsurePoints(int count)
@@ -153,14 +157,27 @@ internal sealed unsafe class CodecScratch
     /// <summary>Decompresses one or more frames; returns the bytes produced, or -1 on any error (damage, too small a destination).</summary>
     public int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
-        if (_decompressor == null)
+        // The machine's libzstd decodes a block's small frame about 1.8 times as fast as the managed port
+        // (docs/codecs.md); valid frames decode to the same bytes either way.
+        if (_systemDecompressor == IntPtr.Zero && SystemZstd.Available)
         {
-            _decompressor = Methods.ZSTD_createDCtx();
+            _systemDecompressor = SystemZstd.Create();
         }
 
         fixed (byte* src = source)
         fixed (byte* dst = destination)
         {
+            if (_systemDecompressor != IntPtr.Zero)
+            {
+                long produced = SystemZstd.Decompress(_systemDecompressor, dst, (nuint)destination.Length, src, (nuint)source.Length);
+                return produced < 0 ? -1 : (int)produced;
+            }
+
+            if (_decompressor == null)
+            {
+                _decompressor = Methods.ZSTD_createDCtx();
+            }
+
             nuint written = Methods.ZSTD_decompressDCtx(_decompressor, dst, (nuint)destination.Length, src, (nuint)source.Length);
             return Methods.ZSTD_isError(written) ? -1 : (int)written;
         }

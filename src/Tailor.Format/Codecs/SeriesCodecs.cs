@@ -26,8 +26,13 @@ public static class SeriesCodecs
     /// </summary>
     public static TailorCodec Tailor3 { get; } = new(TailorCodecOptions.Default, 3);
 
-    /// <summary>The codec S-files use unless told otherwise: <see cref="Tailor3"/>.</summary>
-    public static ISeriesCodec Default => Tailor3;
+    /// <summary>
+    /// The codec S-files use unless told otherwise: <see cref="Tailor2"/>. <see cref="Tailor3"/> is smaller
+    /// on both the synthetic and the real corpus but has not yet shown the decode speed and compaction
+    /// figures a default must (docs/codecs.md); choose it with <c>SFileWriterOptions.Codec</c> or
+    /// <c>CompactionOptions.Codec</c>.
+    /// </summary>
+    public static ISeriesCodec Default => Tailor2;
 
     internal static void ValidateCount(int pointCount)
     {

@@ -9,8 +9,8 @@ using Tailor.Format.Encoding;
 namespace Tailor.Format.Codecs;
 
 /// <summary>
-/// Tailor's series codec, in three versions: id 2 (<c>"tailor"</c>), id 3 (<c>"tailor2"</c>) and id 4
-/// (<c>"tailor3"</c>, the default). Timestamp deltas and values are
+/// Tailor's series codec, in three versions: id 2 (<c>"tailor"</c>), id 3 (<c>"tailor2"</c>, the default)
+/// and id 4 (<c>"tailor3"</c>). Timestamp deltas and values are
 /// integer columns (frame of reference or zigzag around a sampled median, common divisor, one bit
 /// width per column, patched exceptions), with values first scaled losslessly to decimal integers
 /// where they are decimals (ALP-style, exponent per block, exceptions kept verbatim), else taken as

@@ -123,7 +123,7 @@ public class CodecGoldenTests
         Assert.Equal(4, SeriesCodecs.Tailor3.Id);
         Assert.Equal("tailor3", SeriesCodecs.Tailor3.Name);
         Assert.Equal(3, SeriesCodecs.Tailor3.Version);
-        Assert.Same(SeriesCodecs.Tailor3, SeriesCodecs.Default);
+        Assert.Same(SeriesCodecs.Tailor2, SeriesCodecs.Default);
     }
 
     private static string SourceGoldenDirectory([CallerFilePath] string source = "") =>
