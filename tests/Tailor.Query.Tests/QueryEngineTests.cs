@@ -320,6 +320,24 @@ public sealed class QueryEngineTests
     }
 
     [Fact]
+    public async Task Windows_are_read_concurrently_but_never_more_store_calls_at_once_than_the_bound()
+    {
+        await using var memory = new InMemoryObjectStore();
+        for (var w = 0; w < 12; w++)
+        {
+            await TestStore.WriteWindowAsync(memory, Shared, Window(w), Hour, Series(w, 2, 5), $"{w:x8}");
+        }
+
+        var store = new CountingStore(memory) { Delay = TimeSpan.FromMilliseconds(20) };
+        var engine = new QueryEngine(store, Options(o => o.MaxConcurrentReads = 3));
+        using var result = await engine.QueryAsync(Request(Seconds(0), Seconds(12)));
+        Assert.Equal(2, result.SeriesCount);
+        Assert.Equal(120, result.Stats.PointsReturned);
+        Assert.InRange(store.MaxInFlight, 2, 3);
+        await AssertMatchesReferenceAsync(memory, result);
+    }
+
+    [Fact]
     public async Task Invalid_requests_are_refused_naming_what_is_wrong()
     {
         await using var store = new InMemoryObjectStore();
