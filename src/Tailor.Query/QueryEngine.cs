@@ -14,7 +14,7 @@ namespace Tailor.Query;
 /// </summary>
 /// <remarks>
 /// <para>For each window the range touches, the engine reads the manifest of each shard that can hold
-/// the org (its shared shard <c>org-mod-K</c> and its dedicated shard <c>org-&lt;id&gt;</c>), the parts whose
+/// the org (the shard the current shard map routes it to, and the shard each former map routed it to), the parts whose
 /// key range holds wanted series, the index pages that can hold them, and their blocks, coalescing
 /// adjacent blocks into few range reads. Manifests, S-file tails and decoded index pages stay in a cache
 /// bounded by <see cref="QueryEngineOptions.CacheBytes"/>, so a warm query costs one range read per
@@ -93,13 +93,15 @@ public sealed class QueryEngine
     }
 
     /// <summary>
-    /// The shards a query of <paramref name="orgId"/> reads in every window: its shared shard under each former
-    /// map, then under the current one, then its dedicated shard (the map routes the org to one of the last two today).
+    /// The shards a query of <paramref name="orgId"/> reads in every window: the shard each former map routed the org
+    /// to, then the shard the current map routes it to. An org that no map ever dedicated costs no read of <c>org-&lt;id&gt;</c>;
+    /// an org moved to or from its own shard is found on both sides of the move as long as the map it was routed
+    /// by before the move is among <see cref="QueryEngineOptions.FormerShardMaps"/>.
     /// </summary>
     /// <param name="orgId">The org.</param>
     /// <returns>The shard names, each once.</returns>
     public IReadOnlyList<ShardName> ShardsOf(uint orgId) =>
-        [.. _options.FormerShardMaps.Append(_options.ShardMap).Select(map => ShardName.Shared(orgId % (uint)map.SharedShards)).Append(ShardName.Dedicated(orgId)).Distinct()];
+        [.. _options.FormerShardMaps.Append(_options.ShardMap).Select(map => map.Route(orgId)).Distinct()];
 
     /// <summary>Runs a query: reads every window of the range and returns its series, absent windows and costs.</summary>
     /// <param name="request">The query.</param>

@@ -7,16 +7,16 @@ namespace Tailor.Query;
 public sealed class QueryEngineOptions
 {
     /// <summary>
-    /// Routes orgs to shards. A query reads, in every window, the shard the map routes the org to, its shared
-    /// shard <c>org-mod-K</c> and its dedicated shard <c>org-&lt;id&gt;</c>, so an org that moved between them is
-    /// found on both sides of the move. Default <see cref="ShardMap.Default"/> (64 shared shards, no dedicated orgs).
+    /// Routes orgs to shards. A query reads, in every window, the shard the map routes the org to and the shard
+    /// each of <see cref="FormerShardMaps"/> routed it to; an org that no map dedicates costs no read of
+    /// <c>org-&lt;id&gt;</c>. Default <see cref="ShardMap.Default"/> (64 shared shards, no dedicated orgs).
     /// </summary>
     public ShardMap ShardMap { get; set; } = ShardMap.Default;
 
     /// <summary>
-    /// Shard maps the store used before <see cref="ShardMap"/> (a change of the number of shared shards): a query
-    /// also reads the org's shared shard under each of them, so windows written before the change are found.
-    /// Default empty.
+    /// Shard maps the store used before <see cref="ShardMap"/> (the map's history: an org given a shard of its own
+    /// or moved back to a shared one, a change of the number of shared shards): a query also reads the shard each
+    /// of them routes the org to, so windows written before the change are found. Default empty.
     /// </summary>
     public IReadOnlyList<ShardMap> FormerShardMaps { get; set; } = [];
 

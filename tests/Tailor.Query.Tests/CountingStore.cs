@@ -9,6 +9,11 @@ internal sealed class CountingStore(IObjectStore inner) : ForwardingObjectStore(
 {
     private long _ranged;
     private long _opened;
+    private int _inFlight;
+    private int _maxInFlight;
+
+    /// <summary>The most calls that were in progress at once.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     public ConcurrentDictionary<string, int> RangedByKey { get; } = new(StringComparer.Ordinal);
 
@@ -31,12 +36,20 @@ internal sealed class CountingStore(IObjectStore inner) : ForwardingObjectStore(
     public override async Task<Stream> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _opened);
-        if (Delay > TimeSpan.Zero)
+        Enter();
+        try
         {
-            await Task.Delay(Delay, cancellationToken);
-        }
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay, cancellationToken);
+            }
 
-        return await base.OpenReadAsync(key, offset, length, cancellationToken);
+            return await base.OpenReadAsync(key, offset, length, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 
     public override async Task<int> ReadAsync(string key, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
@@ -48,11 +61,28 @@ internal sealed class CountingStore(IObjectStore inner) : ForwardingObjectStore(
             await before(key);
         }
 
-        if (Delay > TimeSpan.Zero)
+        Enter();
+        try
         {
-            await Task.Delay(Delay, cancellationToken);
-        }
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay, cancellationToken);
+            }
 
-        return await base.ReadAsync(key, offset, destination, cancellationToken);
+            return await base.ReadAsync(key, offset, destination, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private void Enter()
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        int max;
+        while (now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max)
+        {
+        }
     }
 }

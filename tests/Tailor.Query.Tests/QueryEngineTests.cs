@@ -55,7 +55,7 @@ public sealed class QueryEngineTests
         {
             Assert.Equal(3, cold.Stats.Parts);
             Assert.Equal(400, cold.SeriesCount);
-            Assert.Equal(6, store.Opens); // a manifest per (shard, window): the shared one and the dedicated one, which is missing
+            Assert.Equal(3, store.Opens); // a manifest per window, of the shared shard only: the org was never dedicated, so org-42 is not probed
         }
 
         store.Reset();
@@ -82,7 +82,8 @@ public sealed class QueryEngineTests
         using (var cold = await engine.QueryAsync(Request(Seconds(0), Seconds(1), [2997])))
         {
             Assert.Equal(1, cold.SeriesCount);
-            Assert.InRange(store.RangedReads, 1, 3); // tail, index page (unless in the tail), block
+            Assert.Equal(1, store.Opens); // the shared shard's manifest, no probe of org-42
+            Assert.InRange(store.RangedReads, 2, 3); // tail, the index page (this part's index is larger than the tail), block
             await AssertMatchesReferenceAsync(memory, cold);
         }
 
@@ -93,12 +94,29 @@ public sealed class QueryEngineTests
     }
 
     [Fact]
+    public async Task One_series_costs_three_reads_cold_when_the_tail_covers_its_index_page_the_manifest_the_tail_and_the_block()
+    {
+        await using var memory = new InMemoryObjectStore();
+        await TestStore.WriteWindowAsync(memory, Shared, Window(0), Hour, Series(0, 300, 600), "00000001");
+        var size = (await memory.GetInfoAsync(ObjectKeys.SeriesFile(Shared, Window(0), 0, "00000001")))!.Size;
+        Assert.True(size > 2 * SFileLayout.DefaultTailBytes, $"the part is {size} bytes: the block must lie outside the tail");
+        var store = new CountingStore(memory);
+        var engine = new QueryEngine(store, Options());
+        using var cold = await engine.QueryAsync(Request(Seconds(0), Seconds(1), [597]));
+        Assert.Equal(1, cold.SeriesCount);
+        Assert.Equal(1, store.Opens); // the shared shard's manifest; org-42 is never probed
+        Assert.Equal(2, store.RangedReads); // the tail with footer and index page, then the block
+        Assert.Equal(3, cold.Stats.Reads);
+        await AssertMatchesReferenceAsync(memory, cold);
+    }
+
+    [Fact]
     public async Task Windows_without_a_manifest_are_reported_absent_and_a_window_without_points_in_range_is_not()
     {
         await using var store = new InMemoryObjectStore();
         await TestStore.WriteWindowAsync(store, Shared, Window(0), Hour, Series(0, 3, 10), "00000001");
         await TestStore.WriteWindowAsync(store, Dedicated, Window(2), Hour, Series(2, 3, 10), "00000002");
-        var engine = new QueryEngine(store, Options());
+        var engine = new QueryEngine(store, Options(o => (o.ShardMap, o.FormerShardMaps) = (new ShardMap(4, [42]), [new ShardMap(4)])));
         using var result = await engine.QueryAsync(Request(Seconds(0) + 1, Seconds(4) - 1));
         Assert.Equal([new QueryWindow(Window(1), Hour), new QueryWindow(Window(3), Hour)], result.AbsentWindows);
         Assert.Equal(4, result.Windows.Count);
@@ -120,8 +138,9 @@ public sealed class QueryEngineTests
         await TestStore.WriteWindowAsync(store, Shared, Window(0), Hour, before, "00000001");
         await TestStore.WriteWindowAsync(store, Dedicated, Window(1), Hour, after, "00000002");
 
-        // Today the map routes org 42 to its own shard; the older window is still found in the shared one.
-        var engine = new QueryEngine(store, Options(o => o.ShardMap = new ShardMap(4, [42])));
+        // Today the map routes org 42 to its own shard; the older window is still found in the shared one,
+        // which the former map routed it to.
+        var engine = new QueryEngine(store, Options(o => (o.ShardMap, o.FormerShardMaps) = (new ShardMap(4, [42]), [new ShardMap(4)])));
         using var result = await engine.QueryAsync(Request(Seconds(0), Seconds(2)));
         Assert.Equal(before.Sum(s => s.Timestamps.Length) + after.Sum(s => s.Timestamps.Length), result.Stats.PointsReturned);
         Assert.Equal([Shared, Dedicated], result.WindowsRead.Select(w => w.Shard));
@@ -136,7 +155,7 @@ public sealed class QueryEngineTests
         long t = Seconds(0);
         await TestStore.WriteWindowAsync(store, Shared, Window(0), Hour, [new StoredSeries(key, [1], [t, t + 10, t + 20], [1.0, -2.0, 3.0])], "00000001");
         await TestStore.WriteWindowAsync(store, Dedicated, Window(0), Hour, [new StoredSeries(key, [2], [t + 10, t + 15], [2.0, 5.0])], "00000002");
-        var engine = new QueryEngine(store, Options());
+        var engine = new QueryEngine(store, Options(o => (o.ShardMap, o.FormerShardMaps) = (new ShardMap(4, [42]), [new ShardMap(4)])));
         using var result = await engine.QueryAsync(Request(Seconds(0), Seconds(1)));
         var series = await Single(result);
         Assert.Equal([t, t + 10, t + 15, t + 20], series.Timestamps);
@@ -158,8 +177,10 @@ public sealed class QueryEngineTests
         }
 
         var engine = new QueryEngine(store, Options(o => o.FormerShardMaps = [new ShardMap(16)]));
-        Assert.Equal([ShardName.Shared(10), Shared, Dedicated], engine.ShardsOf(42));
-        Assert.Equal([Shared, Dedicated], new QueryEngine(store, Options(o => o.FormerShardMaps = [new ShardMap(8)])).ShardsOf(42)); // 42 mod 8 = 42 mod 4: read once
+        Assert.Equal([ShardName.Shared(10), Shared], engine.ShardsOf(42));
+        Assert.Equal([Shared], new QueryEngine(store, Options(o => o.FormerShardMaps = [new ShardMap(8)])).ShardsOf(42)); // 42 mod 8 = 42 mod 4: read once
+        Assert.Equal([Shared, Dedicated], new QueryEngine(store, Options(o => (o.ShardMap, o.FormerShardMaps) = (new ShardMap(4, [42]), [new ShardMap(8)]))).ShardsOf(42));
+        Assert.Equal([Dedicated, Shared], new QueryEngine(store, Options(o => (o.ShardMap, o.FormerShardMaps) = (new ShardMap(4), [new ShardMap(4, [42])]))).ShardsOf(42)); // moved back to the shared shard
         using var result = await engine.QueryAsync(Request(Seconds(0), Seconds(2)));
         Assert.Empty(result.AbsentWindows);
         Assert.Equal(before.Sum(s => s.Timestamps.Length) + 30, result.Stats.PointsReturned);
@@ -320,6 +341,24 @@ public sealed class QueryEngineTests
     }
 
     [Fact]
+    public async Task Windows_are_read_concurrently_but_never_more_store_calls_at_once_than_the_bound()
+    {
+        await using var memory = new InMemoryObjectStore();
+        for (var w = 0; w < 12; w++)
+        {
+            await TestStore.WriteWindowAsync(memory, Shared, Window(w), Hour, Series(w, 2, 5), $"{w:x8}");
+        }
+
+        var store = new CountingStore(memory) { Delay = TimeSpan.FromMilliseconds(20) };
+        var engine = new QueryEngine(store, Options(o => o.MaxConcurrentReads = 3));
+        using var result = await engine.QueryAsync(Request(Seconds(0), Seconds(12)));
+        Assert.Equal(2, result.SeriesCount);
+        Assert.Equal(120, result.Stats.PointsReturned);
+        Assert.InRange(store.MaxInFlight, 2, 3);
+        await AssertMatchesReferenceAsync(memory, result);
+    }
+
+    [Fact]
     public async Task Invalid_requests_are_refused_naming_what_is_wrong()
     {
         await using var store = new InMemoryObjectStore();
@@ -342,7 +381,7 @@ public sealed class QueryEngineTests
         await TestStore.WriteWindowAsync(memory, Shared, Window(0), Hour, first, "00000001");
         await TestStore.WriteWindowAsync(memory, Dedicated, Window(1), Hour, second, "00000002");
         var store = new CountingStore(memory);
-        var engine = new QueryEngine(store, Options(o => o.TailReadBytes = 64));
+        var engine = new QueryEngine(store, Options(o => (o.TailReadBytes, o.ShardMap, o.FormerShardMaps) = (64, new ShardMap(4, [42]), [new ShardMap(4)])));
         var listing = await engine.ListSeriesAsync(42, 1, Seconds(0), Seconds(3));
         Assert.Equal(first.Concat(second).Select(s => s.Key).Distinct().Order(), listing.Series.Select(s => s.Key));
         Assert.Equal([new QueryWindow(Window(2), Hour)], listing.AbsentWindows);

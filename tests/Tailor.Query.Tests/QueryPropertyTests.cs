@@ -22,7 +22,9 @@ public sealed class QueryPropertyTests
         await using var store = await RandomStore.BuildAsync(seed);
         var engine = new QueryEngine(store, new QueryEngineOptions
         {
-            ShardMap = new ShardMap(RandomStore.SharedShards),
+            // The org is dedicated today and was shared before: both shards hold it in some windows.
+            ShardMap = new ShardMap(RandomStore.SharedShards, [RandomStore.Org]),
+            FormerShardMaps = [new ShardMap(RandomStore.SharedShards)],
             WindowLength = RandomStore.WindowLength,
             MaxConcurrentReads = concurrency,
             CacheBytes = cacheBytes,

@@ -15,7 +15,7 @@ public sealed class S3QueryTests(S3rverFixture s3rver)
     {
         await using var store = await s3rver.CreateStoreAsync("tailor");
         await RandomStore.BuildAsync(11, store);
-        var engine = new QueryEngine(store, new QueryEngineOptions { ShardMap = new ShardMap(RandomStore.SharedShards), WindowLength = RandomStore.WindowLength });
+        var engine = new QueryEngine(store, new QueryEngineOptions { ShardMap = new ShardMap(RandomStore.SharedShards, [RandomStore.Org]), FormerShardMaps = [new ShardMap(RandomStore.SharedShards)], WindowLength = RandomStore.WindowLength });
         var random = new Random(3);
         for (var q = 0; q < 4; q++)
         {

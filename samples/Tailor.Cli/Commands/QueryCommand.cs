@@ -25,14 +25,15 @@ internal static class QueryCommand
         var agg = new Option<string?>("--agg") { Description = "With --step: aggregations, comma-separated, from min, max, sum, count, avg, first, last, rate (default avg)." };
         var format = new Option<string>("--format") { Description = "Output: table (for a person), csv or json (for pipes). Default table.", DefaultValueFactory = _ => "table" };
         var json = new Option<bool>("--json") { Description = "The same as --format json: one JSON object on stdout." };
-        var shards = new Option<int>("--shards") { Description = "Shared shards of the shard map (default 64): the org is read in org-mod-(ORG mod N) and in org-<ORG>.", DefaultValueFactory = _ => ShardMap.DefaultSharedShards };
+        var shards = new Option<int>("--shards") { Description = "Shared shards of the shard map (default 64): the org is read in org-mod-(ORG mod N).", DefaultValueFactory = _ => ShardMap.DefaultSharedShards };
+        var dedicated = new Option<bool>("--dedicated") { Description = "The org has (or had) a shard of its own: read org-<ORG> too, so an org that moved is found on both sides of the move." };
         var windowLength = new Option<string>("--window-length") { Description = "The store's compaction window length (default 4h).", DefaultValueFactory = _ => "4h" };
         var partial = new Option<bool>("--partial") { Description = "Return what can be read when a part is damaged or missing, listing what could not be read, instead of failing." };
         var timeout = new Option<string?>("--timeout") { Description = "Fail when the query takes longer than this (default 60s)." };
         var command = new Command("query", """
             Print the series of one org and metric (every context, or those named with --context) over
-            any half-open range [--from, --to), read across every window and both shards the org may lie
-            in (org-mod-K and its own org-<id>), as raw points or rolled up with --step and --agg. Windows
+            any half-open range [--from, --to), read across every window of the org's shared shard org-mod-K
+            (and its own org-<id> with --dedicated), as raw points or rolled up with --step and --agg. Windows
             in the range without a compacted manifest are listed as absent; costs (windows, parts, range
             reads, bytes, seconds) go to stderr, or into the JSON. Exit codes: 0 printed, 1 a part or
             manifest is damaged or missing (see --partial) or a limit was passed, 2 bad arguments.
@@ -47,18 +48,18 @@ internal static class QueryCommand
               tailor query --store s3://metrics/prod --org 42 --metric 7 --from 2026-09-01 --to 2026-11-30 --step 1h --agg avg,max --json
             """)
         {
-            store, org, metric, context, from, to, step, agg, format, json, shards, windowLength, partial, timeout,
+            store, org, metric, context, from, to, step, agg, format, json, shards, windowLength, partial, timeout, dedicated,
         };
         command.SetAction((parse, cancel) => RunAsync(
             new Arguments(parse.GetValue(store)!, parse.GetValue(org), parse.GetValue(metric), parse.GetValue(context) ?? [], parse.GetValue(from)!, parse.GetValue(to)!,
                 parse.GetValue(step), parse.GetValue(agg), parse.GetValue(json) ? "json" : parse.GetValue(format)!, parse.GetValue(shards), parse.GetValue(windowLength)!,
-                parse.GetValue(partial), parse.GetValue(timeout)),
+                parse.GetValue(partial), parse.GetValue(timeout), parse.GetValue(dedicated)),
             cancel));
         return command;
     }
 
     private sealed record Arguments(string Store, uint Org, ulong Metric, ulong[] Contexts, string From, string To, string? Step, string? Agg, string Format,
-        int Shards, string WindowLength, bool Partial, string? Timeout);
+        int Shards, string WindowLength, bool Partial, string? Timeout, bool Dedicated);
 
     private static async Task<int> RunAsync(Arguments a, CancellationToken cancellationToken)
     {
@@ -125,7 +126,9 @@ internal static class QueryCommand
             Timeout = a.Timeout is null ? null : ParseLength(a.Timeout, "--timeout"),
         };
         await using var store = CompactionArguments.OpenStore(a.Store, mustExist: true);
-        var engine = new QueryEngine(store, new QueryEngineOptions { ShardMap = new ShardMap(a.Shards), WindowLength = windowLength });
+        var engine = new QueryEngine(store, a.Dedicated
+            ? new QueryEngineOptions { ShardMap = new ShardMap(a.Shards, [a.Org]), FormerShardMaps = [new ShardMap(a.Shards)], WindowLength = windowLength }
+            : new QueryEngineOptions { ShardMap = new ShardMap(a.Shards), WindowLength = windowLength });
         QueryResult result;
         try
         {
