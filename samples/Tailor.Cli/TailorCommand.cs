@@ -18,6 +18,7 @@ internal static class TailorCommand
         root.Add(VerifyCommand.Create());
         root.Add(InspectCommand.Create());
         root.Add(ReadCommand.Create());
+        root.Add(QueryCommand.Create());
         root.Add(ExportCommand.Create());
         root.Add(BenchCommand.Create());
         return root;

@@ -42,6 +42,7 @@ public sealed class QueryEngine
         _options = new QueryEngineOptions
         {
             ShardMap = o.ShardMap,
+            FormerShardMaps = [.. o.FormerShardMaps],
             WindowLength = o.WindowLength,
             CacheBytes = o.CacheBytes,
             ManifestTtl = o.ManifestTtl,
@@ -91,11 +92,14 @@ public sealed class QueryEngine
         return windows;
     }
 
-    /// <summary>The shards a query of <paramref name="orgId"/> reads in every window: its shared shard, then its dedicated shard.</summary>
+    /// <summary>
+    /// The shards a query of <paramref name="orgId"/> reads in every window: its shared shard under each former
+    /// map, then under the current one, then its dedicated shard (the map routes the org to one of the last two today).
+    /// </summary>
     /// <param name="orgId">The org.</param>
-    /// <returns>Two shard names (the map routes the org to one of them today).</returns>
+    /// <returns>The shard names, each once.</returns>
     public IReadOnlyList<ShardName> ShardsOf(uint orgId) =>
-        [ShardName.Shared(orgId % (uint)_options.ShardMap.SharedShards), ShardName.Dedicated(orgId)];
+        [.. _options.FormerShardMaps.Append(_options.ShardMap).Select(map => ShardName.Shared(orgId % (uint)map.SharedShards)).Append(ShardName.Dedicated(orgId)).Distinct()];
 
     /// <summary>Runs a query: reads every window of the range and returns its series, absent windows and costs.</summary>
     /// <param name="request">The query.</param>
@@ -166,8 +170,9 @@ public sealed class QueryEngine
             {
                 lock (infos)
                 {
+                    // Windows finish in any order: the metadata kept is that of the chunk with the latest point.
                     infos[chunk.Key] = infos.TryGetValue(chunk.Key, out var old)
-                        ? (chunk.Metadata, old.Points + chunk.Points, Math.Min(old.Min, chunk.MinTimestamp), Math.Max(old.Max, chunk.MaxTimestamp))
+                        ? (chunk.MaxTimestamp > old.Max ? chunk.Metadata : old.Metadata, old.Points + chunk.Points, Math.Min(old.Min, chunk.MinTimestamp), Math.Max(old.Max, chunk.MaxTimestamp))
                         : (chunk.Metadata, chunk.Points, chunk.MinTimestamp, chunk.MaxTimestamp);
                 }
             }).ConfigureAwait(false);

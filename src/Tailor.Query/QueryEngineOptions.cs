@@ -13,6 +13,13 @@ public sealed class QueryEngineOptions
     /// </summary>
     public ShardMap ShardMap { get; set; } = ShardMap.Default;
 
+    /// <summary>
+    /// Shard maps the store used before <see cref="ShardMap"/> (a change of the number of shared shards): a query
+    /// also reads the org's shared shard under each of them, so windows written before the change are found.
+    /// Default empty.
+    /// </summary>
+    public IReadOnlyList<ShardMap> FormerShardMaps { get; set; } = [];
+
     /// <summary>The compaction window length of the store (a whole number of minutes). Default 4 hours.</summary>
     public TimeSpan WindowLength { get; set; } = TimeSpan.FromHours(4);
 
@@ -67,6 +74,7 @@ public sealed class QueryEngineOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(ShardMap, nameof(ShardMap));
+        ArgumentNullException.ThrowIfNull(FormerShardMaps, nameof(FormerShardMaps));
         ArgumentNullException.ThrowIfNull(Codecs, nameof(Codecs));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         if (WindowLength <= TimeSpan.Zero || WindowLength.Ticks % TimeSpan.TicksPerMinute != 0 || WindowLength > TimeSpan.FromDays(366))

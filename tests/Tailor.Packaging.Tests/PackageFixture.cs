@@ -22,7 +22,7 @@ namespace Tailor.Packaging.Tests;
 public sealed class PackageFixture : IAsyncLifetime
 {
     /// <summary>The library packages, in dependency order.</summary>
-    public static readonly string[] Libraries = ["Tailor.Format", "Tailor.Storage", "Tailor.Sink", "Tailor.Compaction"];
+    public static readonly string[] Libraries = ["Tailor.Format", "Tailor.Storage", "Tailor.Sink", "Tailor.Compaction", "Tailor.Query"];
 
     /// <summary>The tool package.</summary>
     public const string Tool = "Tailor.Cli";

@@ -15,7 +15,7 @@ public sealed class PackageTests(PackageFixture packages, ITestOutputHelper outp
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
 
     [Fact]
-    public void Pack_makes_the_four_libraries_with_symbols_and_the_tool_and_nothing_else()
+    public void Pack_makes_the_five_libraries_with_symbols_and_the_tool_and_nothing_else()
     {
         var expected = PackageFixture.Libraries.SelectMany(id => new[] { $"{id}.{packages.Version}.nupkg", $"{id}.{packages.Version}.snupkg" })
             .Append($"{PackageFixture.Tool}.{packages.Version}.nupkg")
@@ -30,6 +30,7 @@ public sealed class PackageTests(PackageFixture packages, ITestOutputHelper outp
     [InlineData("Tailor.Storage", new string[0])]
     [InlineData("Tailor.Sink", new[] { "Tailor.Format", "Tailor.Storage" })]
     [InlineData("Tailor.Compaction", new[] { "Tailor.Format", "Tailor.Storage" })]
+    [InlineData("Tailor.Query", new[] { "Tailor.Format", "Tailor.Storage" })]
     public void A_library_package_carries_its_metadata_readme_docs_and_symbols(string id, string[] tailorDependencies)
     {
         using var package = ZipFile.OpenRead(packages.PackagePath(id));
@@ -132,7 +133,7 @@ public sealed class PackageTests(PackageFixture packages, ITestOutputHelper outp
             directory, environment, StepTimeout)).EnsureSuccess();
         packages.Record("tailor --help", help.Elapsed);
         Assert.Contains("Usage:", help.Output, StringComparison.Ordinal);
-        foreach (var command in new[] { "demo", "sink", "gen", "plan", "compact", "worker", "verify", "inspect", "read", "bench" })
+        foreach (var command in new[] { "demo", "sink", "gen", "plan", "compact", "worker", "verify", "inspect", "read", "query", "bench" })
         {
             Assert.Matches($"(?m)^  {command}\\b", help.Output);
         }

@@ -129,6 +129,55 @@ public sealed class QueryEngineTests
     }
 
     [Fact]
+    public async Task A_point_in_both_shards_of_a_moved_org_appears_once_with_the_larger_bit_pattern()
+    {
+        await using var store = new InMemoryObjectStore();
+        var key = new SeriesKey(42, 1, 7);
+        long t = Seconds(0);
+        await TestStore.WriteWindowAsync(store, Shared, Window(0), Hour, [new StoredSeries(key, [1], [t, t + 10, t + 20], [1.0, -2.0, 3.0])], "00000001");
+        await TestStore.WriteWindowAsync(store, Dedicated, Window(0), Hour, [new StoredSeries(key, [2], [t + 10, t + 15], [2.0, 5.0])], "00000002");
+        var engine = new QueryEngine(store, Options());
+        using var result = await engine.QueryAsync(Request(Seconds(0), Seconds(1)));
+        var series = await Single(result);
+        Assert.Equal([t, t + 10, t + 15, t + 20], series.Timestamps);
+        Assert.Equal([1.0, -2.0, 5.0, 3.0], series.Values); // -2.0 has the sign bit: its pattern is the larger
+        Assert.Equal([2], series.Metadata);
+    }
+
+    [Fact]
+    public async Task Windows_written_under_a_former_number_of_shared_shards_are_read_through_the_former_map()
+    {
+        await using var store = new InMemoryObjectStore();
+        var before = Series(0, 3, 10);
+        await TestStore.WriteWindowAsync(store, ShardName.Shared(42 % 16), Window(0), Hour, before, "00000001");
+        await TestStore.WriteWindowAsync(store, Shared, Window(1), Hour, Series(1, 3, 10), "00000002");
+        var without = new QueryEngine(store, Options());
+        using (var partial = await without.QueryAsync(Request(Seconds(0), Seconds(2))))
+        {
+            Assert.Equal([new QueryWindow(Window(0), Hour)], partial.AbsentWindows);
+        }
+
+        var engine = new QueryEngine(store, Options(o => o.FormerShardMaps = [new ShardMap(16)]));
+        Assert.Equal([ShardName.Shared(10), Shared, Dedicated], engine.ShardsOf(42));
+        Assert.Equal([Shared, Dedicated], new QueryEngine(store, Options(o => o.FormerShardMaps = [new ShardMap(8)])).ShardsOf(42)); // 42 mod 8 = 42 mod 4: read once
+        using var result = await engine.QueryAsync(Request(Seconds(0), Seconds(2)));
+        Assert.Empty(result.AbsentWindows);
+        Assert.Equal(before.Sum(s => s.Timestamps.Length) + 30, result.Stats.PointsReturned);
+        Assert.Null(await Reference.CompareAsync(result, await Reference.ComputeAsync(store, result.Request, 4, Hour, engine.ShardsOf(42))));
+    }
+
+    private static async Task<(long[] Timestamps, double[] Values, byte[] Metadata)> Single(QueryResult result)
+    {
+        var all = new List<(long[], double[], byte[])>();
+        await foreach (var series in result.ReadSeriesAsync())
+        {
+            all.Add((series.Timestamps.ToArray(), series.Values.ToArray(), series.Metadata.ToArray()));
+        }
+
+        return Assert.Single(all);
+    }
+
+    [Fact]
     public async Task A_window_recompacted_after_its_manifest_was_cached_is_read_wholly_from_the_new_generation()
     {
         await using var memory = new InMemoryObjectStore();

@@ -17,12 +17,12 @@ internal sealed record ReferenceResult(IReadOnlyList<ReferenceSeries> Series, IR
 /// </summary>
 internal static class Reference
 {
-    public static async Task<ReferenceResult> ComputeAsync(IObjectStore store, QueryRequest request, int sharedShards, TimeSpan windowLength)
+    public static async Task<ReferenceResult> ComputeAsync(IObjectStore store, QueryRequest request, int sharedShards, TimeSpan windowLength, IReadOnlyList<ShardName>? shardsRead = null)
     {
         var size = (long)windowLength.TotalSeconds;
         var points = new Dictionary<SeriesKey, List<(long T, double V, long Window, byte[] Metadata)>>();
         var absent = new List<QueryWindow>();
-        var shards = new[] { ShardName.Shared(request.OrgId % (uint)sharedShards), ShardName.Dedicated(request.OrgId) };
+        var shards = shardsRead ?? [ShardName.Shared(request.OrgId % (uint)sharedShards), ShardName.Dedicated(request.OrgId)];
         for (var start = (long)Math.Floor(request.From / (double)size) * size; start < request.To; start += size)
         {
             var window = DateTimeOffset.FromUnixTimeSeconds(start);

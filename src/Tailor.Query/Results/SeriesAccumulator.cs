@@ -23,6 +23,7 @@ internal sealed class SeriesAccumulator
 
     // The open bucket of a stepped query.
     private long _bucket = -1;
+    private long _bucketEnd = long.MinValue;
     private long _points;
     private double _sum;
     private double _min;
@@ -68,12 +69,13 @@ internal sealed class SeriesAccumulator
 
         for (var i = 0; i < timestamps.Length; i++)
         {
-            var bucket = (timestamps[i] - _from) / _step;
             var v = values[i];
-            if (bucket != _bucket)
+            if (timestamps[i] >= _bucketEnd)
             {
+                // Points come in time order, so a bucket only ever gives way to a later one: one division per bucket, not per point.
                 Flush();
-                _bucket = bucket;
+                _bucket = (long)(((Int128)timestamps[i] - _from) / _step);
+                _bucketEnd = (long)Int128.Min((Int128)_from + ((Int128)(_bucket + 1) * _step), long.MaxValue);
                 _points = 0;
                 _increase = 0;
             }
@@ -125,7 +127,7 @@ internal sealed class SeriesAccumulator
         _context.AddPoints(1);
         Ensure(_count + 1);
         var start = _from + (_bucket * _step);
-        var length = Math.Min(start + _step, _to) - start;
+        var length = (long)(Int128.Min((Int128)start + _step, _to) - start);
         _timestamps[_count] = start;
         for (var a = 0; a < _aggregations.Length; a++)
         {
