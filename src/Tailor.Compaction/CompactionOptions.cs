@@ -72,6 +72,13 @@ public sealed class CompactionOptions
     /// </summary>
     public int? SharedShards { get; set; }
 
+    /// <summary>
+    /// The orgs the sink's shard map dedicates a shard (<c>org-&lt;id&gt;</c>) to, to count their payloads
+    /// as misrouted wherever else they lie (a shared shard included). Default empty: an org's own shard
+    /// is only known from the shard's name.
+    /// </summary>
+    public IList<uint> DedicatedOrgs { get; set; } = [];
+
     /// <summary>Checks the options and throws an <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {

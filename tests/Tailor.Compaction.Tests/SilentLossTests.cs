@@ -185,6 +185,13 @@ public sealed class SilentLossTests(S3rverFixture s3)
         var home = await new CompactionRunner(kit.Store, options).RunAsync(from, Window);
         Assert.Equal(0, home.MisroutedPayloads);
         Assert.Equal("ok", (await new CompactionVerifier(kit.Store, options).VerifyAsync(from, Window)).Outcome);
+
+        // Orgs the shard map dedicates a shard to belong there only: under their old shared shard they are misrouted.
+        var dedicatedMap = new CompactionOptions { WorkDirectory = kit.WorkDirectory, SharedShards = 2, DedicatedOrgs = [.. Enumerable.Range(0, 1_000).Select(o => (uint)o)], Force = true };
+        var moved = await new CompactionRunner(kit.Store, dedicatedMap).RunAsync(from, Window);
+        Assert.True(moved.MisroutedPayloads > 0);
+        Assert.Equal(moved.PointsIn - moved.OutOfWindow, moved.MisroutedPoints);
+        Assert.Equal("misrouted", (await new CompactionVerifier(kit.Store, dedicatedMap).VerifyAsync(from, Window)).Outcome);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ internal static class CompactCommand
         {
             Description = "The sink's number of shared shards, to count payloads whose org it routes to another shard (default: only what the shard's name proves).",
         };
+        var shardMap = CompactionArguments.ShardMapFile();
         var json = CompactionArguments.Json();
         var command = new Command("compact", """
             Run compaction jobs in this process: read every input segment of a shard and window, group points
@@ -74,6 +75,7 @@ internal static class CompactCommand
             allowDropped,
             checkParts,
             shards,
+            shardMap,
             json,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -93,11 +95,7 @@ internal static class CompactCommand
             options.Force = parse.GetValue(force);
             options.AllowDroppedInputs = parse.GetValue(allowDropped);
             options.CheckParts = parse.GetValue(checkParts);
-            options.SharedShards = parse.GetValue(shards);
-            if (options.SharedShards is < 1 or > Storage.ShardMap.MaxSharedShards)
-            {
-                throw new CliException($"--shards must be between 1 and {Storage.ShardMap.MaxSharedShards} (was {options.SharedShards}).", ExitCodes.BadArguments);
-            }
+            CompactionArguments.ApplyRouting(parse, shards, shardMap, options);
 
             CompactionArguments.ApplyAllowances(parse, early, late, options);
             CompactionArguments.CheckReach(w, options);

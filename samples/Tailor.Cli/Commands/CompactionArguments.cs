@@ -198,6 +198,49 @@ internal static class CompactionArguments
         throw new CliException($"{option}: '{text}' is not an allowance: use 0 or a duration up to ten years, e.g. 30m, 6h or 2d.", ExitCodes.BadArguments);
     }
 
+    /// <summary><c>--shard-map FILE</c>: the sink's shard map, to count payloads it routes to another shard.</summary>
+    public static Option<string?> ShardMapFile() => new("--shard-map")
+    {
+        Description = "The sink's shard-map JSON file ({\"sharedShards\": 64, \"dedicated\": [1234]}), to count payloads whose org it routes to another shard, dedicated orgs included; sets --shards.",
+    };
+
+    /// <summary>Sets <see cref="CompactionOptions.SharedShards"/> and <see cref="CompactionOptions.DedicatedOrgs"/> from <c>--shards</c> or <c>--shard-map</c>.</summary>
+    public static void ApplyRouting(ParseResult parse, Option<int?> shards, Option<string?> shardMap, CompactionOptions options)
+    {
+        options.SharedShards = parse.GetValue(shards);
+        if (options.SharedShards is < 1 or > ShardMap.MaxSharedShards)
+        {
+            throw new CliException($"--shards must be between 1 and {ShardMap.MaxSharedShards} (was {options.SharedShards}).", ExitCodes.BadArguments);
+        }
+
+        if (parse.GetValue(shardMap) is not { } path)
+        {
+            return;
+        }
+
+        if (options.SharedShards is not null)
+        {
+            throw new CliException("Give either --shards N or --shard-map FILE, not both (the map names its shared shards).", ExitCodes.BadArguments);
+        }
+
+        ShardMap map;
+        try
+        {
+            map = ShardMap.Parse(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--shard-map: cannot read {path}: {e.Message}", ExitCodes.BadArguments);
+        }
+        catch (FormatException e)
+        {
+            throw new CliException($"--shard-map: {path} is not a shard map: {e.Message}", ExitCodes.BadArguments);
+        }
+
+        options.SharedShards = map.SharedShards;
+        options.DedicatedOrgs = [.. map.DedicatedOrgs];
+    }
+
     /// <summary>Sets the planner's allowances from <c>--early-allowance</c> and <c>--late-allowance</c> when given.</summary>
     public static void ApplyAllowances(ParseResult parse, Option<string?> early, Option<string?> late, CompactionOptions options)
     {

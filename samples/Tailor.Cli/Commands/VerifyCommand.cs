@@ -23,6 +23,7 @@ internal static class VerifyCommand
         var workDirectory = CompactionArguments.WorkDirectory();
         var early = CompactionArguments.EarlyAllowance();
         var late = CompactionArguments.LateAllowance();
+        var shardMap = CompactionArguments.ShardMapFile();
         var json = CompactionArguments.Json();
         var acceptIncomplete = new Option<bool>("--accept-incomplete")
         {
@@ -67,6 +68,7 @@ internal static class VerifyCommand
             json,
             acceptIncomplete,
             shards,
+            shardMap,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -80,11 +82,7 @@ internal static class VerifyCommand
             var w = CompactionArguments.ParseWindow(parse.GetValue(window)!);
             var options = CompactionArguments.JobOptions(parse, memory, parallelism, workDirectory);
             CompactionArguments.ApplyAllowances(parse, early, late, options);
-            options.SharedShards = parse.GetValue(shards);
-            if (options.SharedShards is < 1 or > ShardMap.MaxSharedShards)
-            {
-                throw new CliException($"--shards must be between 1 and {ShardMap.MaxSharedShards} (was {options.SharedShards}).", ExitCodes.BadArguments);
-            }
+            CompactionArguments.ApplyRouting(parse, shards, shardMap, options);
 
             CompactionArguments.CheckReach(w, options);
             CompactionArguments.Validate(options);

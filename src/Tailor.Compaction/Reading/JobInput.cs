@@ -113,9 +113,10 @@ internal sealed class JobInput : IDisposable
 
         var threads = Math.Max(1, Math.Min(options.Parallelism, splits.Count));
         var readers = new SeriesReader[threads];
+        IReadOnlySet<uint>? dedicated = options.DedicatedOrgs.Count > 0 ? new HashSet<uint>(options.DedicatedOrgs) : null;
         for (var t = 0; t < threads; t++)
         {
-            readers[t] = new SeriesReader(job.Window.StartSeconds, job.Window.EndSeconds, options.MaxPayloadBytes, new RouteCheck(job.Shard, options.SharedShards));
+            readers[t] = new SeriesReader(job.Window.StartSeconds, job.Window.EndSeconds, options.MaxPayloadBytes, new RouteCheck(job.Shard, options.SharedShards, dedicated));
         }
 
         var input = new JobInput(readers) { Segments = files.Count, Splits = splits.Count, UnreadableSegments = unreadable, IncompleteKeys = incomplete };
