@@ -29,10 +29,10 @@ internal static class BenchCommand
     private static Command Query()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var days = new Option<int>("--days") { Description = "Days of history of the queried org (default 90: 540 windows of 4 hours).", DefaultValueFactory = _ => 90 };
-        var contexts = new Option<int>("--contexts") { Description = "Contexts of the aggregated metric (default 64).", DefaultValueFactory = _ => 64 };
-        var latency = new Option<int>("--latency-ms") { Description = "Milliseconds the remote store adds to every call (default 20).", DefaultValueFactory = _ => 20 };
-        var runs = new Option<int>("--runs") { Description = "Timed runs of the long-range query, the aggregate and DuckDB's (default 5).", DefaultValueFactory = _ => 5 };
+        var days = new Option<int>("--days") { Description = "Days of history of the queried org (90 days are 540 windows of 4 hours).", DefaultValueFactory = _ => 90 };
+        var contexts = new Option<int>("--contexts") { Description = "Contexts of the aggregated metric.", DefaultValueFactory = _ => 64 };
+        var latency = new Option<int>("--latency-ms") { Description = "Milliseconds the remote store adds to every call.", DefaultValueFactory = _ => 20 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs of the long-range query, the aggregate and DuckDB's.", DefaultValueFactory = _ => 5 };
         var folder = new Option<string?>("--folder") { Description = "Keep the generated store (and the Parquet files) in this folder and reuse it on later runs with the same --days and --contexts (default: a temporary folder, deleted after)." };
         var command = new Command("query", """
             The read side (Tailor.Query) on a store made like tailor gen makes one, then compacted: one org

@@ -14,7 +14,7 @@ internal static class ManagementArguments
     public static Option<string> Urls() => new("--management-urls")
     {
         Description = "Where /healthz, /readyz and /metrics (Prometheus) listen, e.g. http://0.0.0.0:9464; 'none' turns them off "
-            + $"(default {DefaultUrls}: a free loopback port, printed as the event line 'management URL').",
+            + "(port 0 takes a free port, printed as the event line 'management URL').",
         DefaultValueFactory = _ => DefaultUrls,
     };
 
@@ -49,6 +49,11 @@ internal static class ManagementArguments
         catch (IOException e)
         {
             throw new CliException($"--management-urls {urls}: {e.Message}", ExitCodes.Failure);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped while the endpoints were starting: the command stops as it would without them.
+            return null;
         }
 
         await events.WriteLineAsync($"management {string.Join(' ', server.Addresses.Select(a => a.ToString().TrimEnd('/')))}");

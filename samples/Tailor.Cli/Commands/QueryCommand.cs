@@ -23,11 +23,11 @@ internal static class QueryCommand
         var to = new Option<string>("--to") { Description = "End of the range (exclusive): Unix seconds or ISO-8601 UTC.", Required = true };
         var step = new Option<string?>("--step") { Description = "Roll points up into buckets of this length (e.g. 60s, 5m, 1h, 1d), starting at --from." };
         var agg = new Option<string?>("--agg") { Description = "With --step: aggregations, comma-separated, from min, max, sum, count, avg, first, last, rate (default avg)." };
-        var format = new Option<string>("--format") { Description = "Output: table (for a person), csv or json (for pipes). Default table.", DefaultValueFactory = _ => "table" };
+        var format = new Option<string>("--format") { Description = "Output: table (for a person), csv or json (for pipes).", DefaultValueFactory = _ => "table" };
         var json = new Option<bool>("--json") { Description = "The same as --format json: one JSON object on stdout." };
-        var shards = new Option<int>("--shards") { Description = "Shared shards of the shard map (default 64): the org is read in org-mod-(ORG mod N).", DefaultValueFactory = _ => ShardMap.DefaultSharedShards };
+        var shards = new Option<int>("--shards") { Description = "Shared shards of the shard map: the org is read in org-mod-(ORG mod N).", DefaultValueFactory = _ => ShardMap.DefaultSharedShards };
         var dedicated = new Option<bool>("--dedicated") { Description = "The org has (or had) a shard of its own: read org-<ORG> too, so an org that moved is found on both sides of the move." };
-        var windowLength = new Option<string>("--window-length") { Description = "The store's compaction window length (default 4h).", DefaultValueFactory = _ => "4h" };
+        var windowLength = new Option<string>("--window-length") { Description = "The store's compaction window length.", DefaultValueFactory = _ => "4h" };
         var partial = new Option<bool>("--partial") { Description = "Return what can be read when a part is damaged or missing, listing what could not be read, instead of failing." };
         var timeout = new Option<string?>("--timeout") { Description = "Fail when the query takes longer than this (default 60s)." };
         var command = new Command("query", """

@@ -24,14 +24,14 @@ internal static class ServeCommand
     public static Command Create()
     {
         var store = CompactionArguments.Store();
-        var urls = new Option<string>("--urls") { Description = $"Where to listen, separated by ';' (default {DefaultUrls}: this machine only; port 0 takes a free one).", DefaultValueFactory = _ => DefaultUrls };
+        var urls = new Option<string>("--urls") { Description = "Where to listen, separated by ';' (a loopback address answers this machine only; port 0 takes a free one).", DefaultValueFactory = _ => DefaultUrls };
         var apiKeyFile = new Option<string?>("--api-key-file") { Description = "A file holding the key every /api/v1/ call must send as 'Authorization: Bearer KEY' (default: no key). /healthz, /readyz, /metrics and the page stay open." };
-        var timeout = new Option<string>("--query-timeout") { Description = "How long one query may take before it answers 422 (default 30s).", DefaultValueFactory = _ => "30s" };
+        var timeout = new Option<string>("--query-timeout") { Description = "How long one query may take before it answers 422.", DefaultValueFactory = _ => "30s" };
         var cors = new Option<string[]>("--cors-origin") { Description = "An origin whose pages may call the API (CORS), e.g. https://grafana.example.com; repeat for more (default: none, CORS off).", AllowMultipleArgumentsPerToken = false };
-        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level on stderr (default: warnings and errors)." };
-        var shards = new Option<int>("--shards") { Description = "Shared shards of the store's shard map (default 64).", DefaultValueFactory = _ => ShardMap.DefaultSharedShards };
-        var windowLength = new Option<string>("--window-length") { Description = "The store's compaction window length (default 4h).", DefaultValueFactory = _ => "4h" };
-        var maxPoints = new Option<long>("--max-points") { Description = "The most points (or bucket rows) one query may return before it answers 422 (default 50,000,000).", DefaultValueFactory = _ => 50_000_000 };
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Information level on stderr; without it, only warnings and errors." };
+        var shards = new Option<int>("--shards") { Description = "Shared shards of the store's shard map.", DefaultValueFactory = _ => ShardMap.DefaultSharedShards };
+        var windowLength = new Option<string>("--window-length") { Description = "The store's compaction window length.", DefaultValueFactory = _ => "4h" };
+        var maxPoints = new Option<long>("--max-points") { Description = "The most points (or bucket rows) one query may return before it answers 422.", DefaultValueFactory = _ => 50_000_000 };
         var command = new Command("serve", """
             Serve the store's history over HTTP: GET /api/v1/query (the parameters of 'tailor query': org,
             metric, context repeated, from, to, step, agg; JSON columns, streamed), /api/v1/contexts and
