@@ -128,7 +128,12 @@ public static class TailorQueryEndpointRouteBuilderExtensions
         {
             context.Response.ContentType = "application/json; charset=utf-8";
             context.Response.Headers.CacheControl = "no-store";
-            await QueryJson.WriteAsync(context.Response.BodyWriter, result, watch, bounded.Token).ConfigureAwait(false);
+            await QueryResultJson.WriteAsync(context.Response.Body, result, new QueryJsonOptions
+            {
+                PageMembers = true,
+                FlushEachSeries = true,
+                Elapsed = () => watch.Elapsed,
+            }, bounded.Token).ConfigureAwait(false);
         }
     }
 

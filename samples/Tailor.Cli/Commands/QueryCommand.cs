@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Tailor.Query;
 using Tailor.Storage;
 
@@ -171,116 +170,8 @@ internal static class QueryCommand
 
     private static async Task WriteJsonAsync(Stream stdout, QueryResult result, CancellationToken cancellationToken)
     {
-        await using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = false });
-        writer.WriteStartObject();
-        writer.WriteStartArray("series");
-        var stepped = result.Request.Step is not null;
-        await foreach (var series in result.ReadSeriesAsync(cancellationToken))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("org", series.Key.OrgId);
-            writer.WriteNumber("metric", series.Key.MetricId);
-            writer.WriteNumber("context", series.Key.ContextKey);
-            writer.WriteString("metadata", Printable(series.Metadata.Span));
-            if (stepped)
-            {
-                writer.WriteStartArray("columns");
-                writer.WriteStringValue("ts");
-                foreach (var aggregation in series.Aggregations)
-                {
-                    writer.WriteStringValue(QueryAggregations.Name(aggregation));
-                }
-
-                writer.WriteEndArray();
-            }
-
-            writer.WriteStartArray("points");
-            var timestamps = series.Timestamps.Span;
-            var columns = stepped ? series.Aggregations.Select(x => series.GetColumn(x)).ToArray() : [series.Values];
-            for (var i = 0; i < timestamps.Length; i++)
-            {
-                writer.WriteStartArray();
-                writer.WriteNumberValue(timestamps[i]);
-                foreach (var column in columns)
-                {
-                    WriteDouble(writer, column.Span[i]);
-                }
-
-                writer.WriteEndArray();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-            if (writer.BytesPending > 1 << 16)
-            {
-                await writer.FlushAsync(cancellationToken);
-            }
-        }
-
-        writer.WriteEndArray();
-        writer.WriteStartArray("absent_windows");
-        foreach (var window in result.AbsentWindows)
-        {
-            writer.WriteStringValue(window.ToString());
-        }
-
-        writer.WriteEndArray();
-        if (result.Unread.Count > 0)
-        {
-            writer.WriteStartArray("unread");
-            foreach (var unread in result.Unread)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("key", unread.Key);
-                writer.WriteString("shard", unread.Shard.Value);
-                writer.WriteString("window", unread.Window.ToString());
-                writer.WriteString("kind", unread.Kind.ToString());
-                writer.WriteString("reason", unread.Reason);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-        }
-
-        writer.WriteStartArray("generations");
-        foreach (var read in result.WindowsRead)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("shard", read.Shard.Value);
-            writer.WriteString("window", read.Window.ToString());
-            writer.WriteString("generation", read.Generation);
-            writer.WriteNumber("parts", read.Parts);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        var stats = result.Stats;
-        writer.WriteStartObject("stats");
-        writer.WriteNumber("windows", stats.Windows);
-        writer.WriteNumber("parts", stats.Parts);
-        writer.WriteNumber("reads", stats.Reads);
-        writer.WriteNumber("bytes", stats.Bytes);
-        writer.WriteNumber("seconds", Math.Round(stats.Elapsed.TotalSeconds, 6));
-        writer.WriteNumber("series", stats.Series);
-        writer.WriteNumber("points", stats.PointsReturned);
-        writer.WriteNumber("cache_hits", stats.CacheHits);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        await writer.FlushAsync(cancellationToken);
+        await QueryResultJson.WriteAsync(stdout, result, cancellationToken: cancellationToken);
         await stdout.WriteAsync("\n"u8.ToArray(), cancellationToken);
-    }
-
-    private static void WriteDouble(Utf8JsonWriter writer, double value)
-    {
-        // JSON has no NaN or infinities: they are written as the strings .NET and JavaScript parse back.
-        if (double.IsFinite(value))
-        {
-            writer.WriteNumberValue(value);
-        }
-        else
-        {
-            writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
-        }
     }
 
     private static async Task WriteTextAsync(Stream stdout, QueryResult result, bool csv, CancellationToken cancellationToken)
@@ -298,7 +189,7 @@ internal static class QueryCommand
             var columns = stepped ? series.Aggregations.Select(x => series.GetColumn(x)).ToArray() : [series.Values];
             if (!csv)
             {
-                text.Append(CultureInfo.InvariantCulture, $"{series.Key}  {Printable(series.Metadata.Span)}  ({series.Count:N0} {(stepped ? "buckets" : "points")})\n");
+                text.Append(CultureInfo.InvariantCulture, $"{series.Key}  {QueryResultJson.Printable(series.Metadata.Span)}  ({series.Count:N0} {(stepped ? "buckets" : "points")})\n");
                 text.Append("  time                ");
                 foreach (var name in names)
                 {
@@ -361,19 +252,5 @@ internal static class QueryCommand
         }
 
         return CompactionArguments.ParseDuration(trimmed, option);
-    }
-
-    /// <summary>Metadata as text when it is printable UTF-8 (tags usually are), else as hex.</summary>
-    private static string Printable(ReadOnlySpan<byte> metadata)
-    {
-        try
-        {
-            var text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(metadata);
-            return text.All(c => !char.IsControl(c)) ? text : Convert.ToHexStringLower(metadata);
-        }
-        catch (DecoderFallbackException)
-        {
-            return Convert.ToHexStringLower(metadata);
-        }
     }
 }

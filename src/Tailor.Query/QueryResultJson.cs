@@ -1,25 +1,32 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 
-namespace Tailor.Query.AspNetCore;
+namespace Tailor.Query;
 
 /// <summary>
-/// Writes a query result as the JSON body of <c>tailor query --json</c> (series with their points as rows
-/// of numbers, absent windows, generations, stats), one series at a time, flushing after each, so a
-/// large result starts arriving before it is complete; plus a few members pages need (a context key as a
-/// string, since a 64-bit key does not fit a JavaScript number; the range and absent windows in seconds).
+/// Writes a query result as JSON, the one body <c>tailor query --json</c> prints and <c>GET /api/v1/query</c>
+/// answers: <c>series</c> (org, metric, context, metadata, with a step the <c>columns</c>, and the
+/// <c>points</c> as rows of numbers), <c>absent_windows</c>, <c>unread</c> (only for a partial result),
+/// <c>generations</c> and <c>stats</c>. Series are written as the result hands them out, one at a time.
 /// </summary>
-internal static class QueryJson
+/// <remarks>
+/// JSON has no NaN or infinities: such values are written as the strings <c>"NaN"</c>, <c>"Infinity"</c> and
+/// <c>"-Infinity"</c>, which .NET and JavaScript parse back. Metadata is written as text when it is printable
+/// UTF-8, else as lower-case hex.
+/// </remarks>
+public static class QueryResultJson
 {
-    public static async Task WriteAsync(PipeWriter body, QueryResult result, Stopwatch watch, CancellationToken cancellationToken)
+    private const int FlushThreshold = 1 << 16;
+
+    /// <summary>Reads every series of <paramref name="result"/> and writes the JSON body to <paramref name="destination"/>, which stays open.</summary>
+    public static async Task WriteAsync(Stream destination, QueryResult result, QueryJsonOptions? options = null, CancellationToken cancellationToken = default)
     {
-        await using var json = new Utf8JsonWriter(body);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(result);
+        options ??= new QueryJsonOptions();
+        await using var json = new Utf8JsonWriter(destination);
         json.WriteStartObject();
         json.WriteStartArray("series");
-        await FlushAsync(json, body, cancellationToken).ConfigureAwait(false);
         var stepped = result.Request.Step is not null;
         await foreach (var series in result.ReadSeriesAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -28,9 +35,11 @@ internal static class QueryJson
             json.WriteNumber("metric", series.Key.MetricId);
             json.WriteNumber("context", series.Key.ContextKey);
             json.WriteString("metadata", Printable(series.Metadata.Span));
+            if (options.PageMembers)
+            {
+                json.WriteString("context_id", series.Key.ContextKey.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
 
-            // A 64-bit key does not fit a JavaScript number: the same key as a string, for pages.
-            json.WriteString("context_id", series.Key.ContextKey.ToString(CultureInfo.InvariantCulture));
             if (stepped)
             {
                 json.WriteStartArray("columns");
@@ -60,7 +69,14 @@ internal static class QueryJson
 
             json.WriteEndArray();
             json.WriteEndObject();
-            await FlushAsync(json, body, cancellationToken).ConfigureAwait(false);
+            if (options.FlushEachSeries || json.BytesPending > FlushThreshold)
+            {
+                await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (options.FlushEachSeries)
+                {
+                    await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
 
         json.WriteEndArray();
@@ -111,32 +127,49 @@ internal static class QueryJson
         json.WriteNumber("points", stats.PointsReturned);
         json.WriteNumber("cache_hits", stats.CacheHits);
         json.WriteEndObject();
+        if (options.PageMembers)
+        {
+            json.WriteNumber("from", result.Request.From);
+            json.WriteNumber("to", result.Request.To);
+            json.WriteStartArray("absent_ranges");
+            foreach (var window in result.AbsentWindows)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("start", window.StartSeconds);
+                json.WriteNumber("end", window.EndSeconds);
+                json.WriteEndObject();
+            }
 
-        // Beyond tailor query's body, for pages: the range and absent windows in Unix seconds, and the time with the response.
-        json.WriteNumber("from", result.Request.From);
-        json.WriteNumber("to", result.Request.To);
-        Ranges(json, "absent_ranges", result.AbsentWindows);
-        json.WriteNumber("total_seconds", Math.Round(watch.Elapsed.TotalSeconds, 6));
+            json.WriteEndArray();
+        }
+
+        if (options.Elapsed is { } elapsed)
+        {
+            json.WriteNumber("total_seconds", Math.Round(elapsed().TotalSeconds, 6));
+        }
+
         json.WriteEndObject();
-        await FlushAsync(json, body, cancellationToken).ConfigureAwait(false);
+        await json.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static string Printable(ReadOnlySpan<byte> metadata)
+    /// <summary>Metadata as text when it is printable UTF-8 (tags usually are), else as lower-case hex.</summary>
+    /// <remarks>The tool's table and CSV output print metadata the same way.</remarks>
+    public static string Printable(ReadOnlySpan<byte> metadata)
     {
         try
         {
-            var text = new UTF8Encoding(false, true).GetString(metadata);
-            return text.Any(char.IsControl) ? Convert.ToBase64String(metadata) : text;
+            var text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(metadata);
+            return text.All(c => !char.IsControl(c)) ? text : Convert.ToHexStringLower(metadata);
         }
         catch (DecoderFallbackException)
         {
-            return Convert.ToBase64String(metadata);
+            return Convert.ToHexStringLower(metadata);
         }
     }
 
     private static void WriteDouble(Utf8JsonWriter json, double value)
     {
-        // JSON has no NaN or infinities: written as the strings .NET and JavaScript parse back (as tailor query does).
         if (double.IsFinite(value))
         {
             json.WriteNumberValue(value);
@@ -145,25 +178,5 @@ internal static class QueryJson
         {
             json.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
         }
-    }
-
-    private static void Ranges(Utf8JsonWriter json, string name, IReadOnlyList<QueryWindow> windows)
-    {
-        json.WriteStartArray(name);
-        foreach (var window in windows)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("start", window.StartSeconds);
-            json.WriteNumber("end", window.EndSeconds);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-    }
-
-    private static async ValueTask FlushAsync(Utf8JsonWriter json, PipeWriter body, CancellationToken cancellationToken)
-    {
-        await json.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }
