@@ -33,6 +33,7 @@ internal static class ManagementArguments
             return null;
         }
 
+        CheckHttpUrls(urls, "--management-urls", "http://127.0.0.1:9464");
         ManagementServer server;
         try
         {
@@ -58,6 +59,28 @@ internal static class ManagementArguments
 
         await events.WriteLineAsync($"management {string.Join(' ', server.Addresses.Select(a => a.ToString().TrimEnd('/')))}");
         return server;
+    }
+
+    /// <summary>
+    /// Refuses, naming <paramref name="option"/>, a list of listen addresses (separated by ';') that holds
+    /// anything but http addresses without a path (Kestrel's wildcard hosts <c>*</c> and <c>+</c> allowed).
+    /// </summary>
+    public static void CheckHttpUrls(string urls, string option, string example)
+    {
+        var parts = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+        {
+            throw new CliException($"{option} is empty: give an address such as {example}.", ExitCodes.BadArguments);
+        }
+
+        foreach (var part in parts)
+        {
+            var plain = part.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal);
+            if (!Uri.TryCreate(plain, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/")
+            {
+                throw new CliException($"{option}: '{part}' is not an http address such as {example}.", ExitCodes.BadArguments);
+            }
+        }
     }
 
     private sealed class DelegateCheck(Func<string?> ready) : IHealthCheck

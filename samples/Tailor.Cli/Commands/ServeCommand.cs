@@ -71,6 +71,7 @@ internal static class ServeCommand
                 }
             }
 
+            ManagementArguments.CheckHttpUrls(parse.GetValue(urls)!, "--urls", DefaultUrls);
             var queryTimeout = CompactionArguments.ParseDuration(parse.GetValue(timeout)!, "--query-timeout");
             if (parse.GetValue(shards) is < 1 or > ShardMap.MaxSharedShards)
             {
