@@ -475,17 +475,7 @@ public sealed partial class TailorCodec : ISeriesCodec
                 destination[position++] = (byte)(ValuesDecimal | (decimalDelta ? ValuesDelta : 0));
                 destination[position++] = (byte)plan.Exponent;
                 WriteSequence(scratch.LongsA.AsSpan(0, n), scratch.LongsB.AsSpan(0, Math.Max(0, n - 1)), decimalDelta, decimalDelta ? plan.DecimalDeltaColumn : plan.DecimalColumn, destination, ref position);
-                VarInt.Write(destination, ref position, (ulong)plan.ExceptionCount);
-                var positions = scratch.Positions;
-                int previous = -1;
-                for (int k = 0; k < plan.ExceptionCount; k++)
-                {
-                    int at = positions[k];
-                    VarInt.Write(destination, ref position, (ulong)(at - previous - 1));
-                    BinaryPrimitives.WriteInt64LittleEndian(destination[position..], BitConverter.DoubleToInt64Bits(values[at]));
-                    position += 8;
-                    previous = at;
-                }
+                WriteExceptions(values, scratch.Positions.AsSpan(0, plan.ExceptionCount), destination, ref position);
 
                 break;
             case ValuesLayout.Bits:
@@ -659,12 +649,16 @@ public sealed partial class TailorCodec : ISeriesCodec
         destination[position++] = (byte)plan.Exponent;
         WriteSequence(scratch.LongsE.AsSpan(0, n), Deltas(scratch.LongsE.AsSpan(0, n), scratch.LongsG), plan.NumeratorDelta, plan.Numerators, destination, ref position);
         WriteSequence(scratch.LongsF.AsSpan(0, n), Deltas(scratch.LongsF.AsSpan(0, n), scratch.LongsG), plan.DenominatorDelta, plan.Denominators, destination, ref position);
-        VarInt.Write(destination, ref position, (ulong)plan.ExceptionCount);
-        var positions = scratch.PositionsB;
+        WriteExceptions(values, scratch.PositionsB.AsSpan(0, plan.ExceptionCount), destination, ref position);
+    }
+
+    /// <summary>The exceptions of a decimal or quotient column: their count, then each one's gap from the previous one and its raw bits.</summary>
+    private static void WriteExceptions(ReadOnlySpan<double> values, ReadOnlySpan<int> positions, Span<byte> destination, ref int position)
+    {
+        VarInt.Write(destination, ref position, (ulong)positions.Length);
         int previous = -1;
-        for (int k = 0; k < plan.ExceptionCount; k++)
+        foreach (int at in positions)
         {
-            int at = positions[k];
             VarInt.Write(destination, ref position, (ulong)(at - previous - 1));
             BinaryPrimitives.WriteInt64LittleEndian(destination[position..], BitConverter.DoubleToInt64Bits(values[at]));
             position += 8;

@@ -480,22 +480,10 @@ internal sealed class WindowReader
         }
     }
 
+    // A series' timestamps are unique and ascending (the duplicate rule), so a binary search's insertion point is the lower bound.
     private static int LowerBound(ReadOnlySpan<long> sorted, long value)
     {
-        int lo = 0, hi = sorted.Length;
-        while (lo < hi)
-        {
-            var mid = (int)((uint)(lo + hi) >> 1);
-            if (sorted[mid] < value)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
+        var i = sorted.BinarySearch(value);
+        return i >= 0 ? i : ~i;
     }
 }
